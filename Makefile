@@ -1,0 +1,51 @@
+# Bürgerbot — the one entry point. `make help` lists the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+# Python 3.10 (Rasa 3.6 needs < 3.11): pyenv's newest 3.10 first, then a python3.10 on PATH
+# that really runs; otherwise stop with a clear message.
+define find_python310
+for candidate in "$$(pyenv root 2>/dev/null)/versions/$$(pyenv latest 3.10 2>/dev/null)/bin/python" python3.10; do \
+  if "$$candidate" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 10))' >/dev/null 2>&1; then \
+    echo "$$candidate"; exit 0; fi; \
+done; exit 1
+endef
+
+.PHONY: help setup train run chat test bench clean
+
+help: ## Show this help
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-8s %s\n", $$1, $$2}'
+
+$(PY):
+	@py=$$($(find_python310)) || { echo "Python 3.10 wird benötigt (Rasa 3.6 läuft nicht auf neueren Versionen). Installieren Sie es, z. B. mit: pyenv install 3.10" >&2; exit 1; }; \
+	echo "Creating $(VENV) with $$py"; "$$py" -m venv $(VENV)
+
+$(STAMP): $(PY) pyproject.toml constraints.txt
+	$(PY) -m pip install --quiet --upgrade "pip<25"
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev]'
+	touch $(STAMP)
+
+setup: $(STAMP) ## Create .venv (Python 3.10) and install everything
+	@$(PY) -c 'from bot.nlu.spacy_pipeline import ensure; from bot.paths import SPACY_PIPELINE_DIR; ensure(SPACY_PIPELINE_DIR)'
+
+train: setup ## Train a model if data/, config.yml or domain.yml changed
+	$(VENV)/bin/buergerbot train
+
+run: train ## Start backend (8001), action server (5055) and Rasa (5005); Ctrl-C stops all
+	$(VENV)/bin/buergerbot run
+
+chat: setup ## Talk to the running bot in the terminal (needs `make run` in another terminal)
+	@$(VENV)/bin/buergerbot chat
+
+test: setup ## Run the whole test suite (trains once if needed)
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+bench: train ## Benchmark NLU accuracy, training time and parse latency into docs/benchmarks.md
+	$(PY) -m bot.bench
+
+clean: ## Remove runtime files (databases, logs); keeps .venv and models
+	rm -rf var/

@@ -1,0 +1,54 @@
+"""German replacement for Rasa's "Did you mean ...?" step of the two-stage fallback."""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType
+from rasa_sdk.executor import CollectingDispatcher
+
+INTENT_DESCRIPTIONS_DE = {
+    "greet": "Sie möchten mich begrüßen",
+    "goodbye": "Sie möchten sich verabschieden",
+    "thank": "Sie möchten sich bedanken",
+    "bot_challenge": "Sie fragen, ob ich ein Bot bin",
+    "help": "Sie brauchen eine Übersicht, wobei ich helfe",
+    "human_handoff": "Sie möchten mit einem Menschen sprechen",
+    "complain": "Sie möchten sich beschweren",
+    "service_info": "Sie fragen nach einer Leistung der Stadt",
+    "ask_documents": "Sie fragen nach den nötigen Unterlagen",
+    "ask_fees": "Sie fragen nach den Kosten",
+    "ask_processing_time": "Sie fragen nach der Bearbeitungszeit",
+    "ask_opening_hours": "Sie fragen nach Öffnungszeiten",
+    "ask_office_location": "Sie fragen nach Adresse oder Anfahrt",
+    "case_status": "Sie fragen nach dem Stand Ihres Antrags",
+    "book_appointment": "Sie möchten einen Termin vereinbaren",
+    "cancel_appointment": "Sie möchten einen Termin absagen",
+}
+
+
+def affirmation_buttons(ranking: list[dict[str, Any]], entities: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """Up to two likely intents as buttons (entities kept), then "something else"."""
+    entity_values = {e["entity"]: e["value"] for e in entities}
+    payload_entities = json.dumps(entity_values, ensure_ascii=False) if entity_values else ""
+    buttons = [
+        {"title": INTENT_DESCRIPTIONS_DE[item["name"]], "payload": f"/{item['name']}{payload_entities}"}
+        for item in ranking if item.get("name") in INTENT_DESCRIPTIONS_DE
+    ][:2]
+    buttons.append({"title": "Etwas anderes", "payload": "/out_of_scope"})
+    return buttons
+
+
+class ActionDefaultAskAffirmation(Action):
+    def name(self) -> str:
+        return "action_default_ask_affirmation"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[EventType]:
+        message = tracker.latest_message
+        dispatcher.utter_message(
+            text="Ich bin mir nicht sicher, ob ich Sie richtig verstehe. Meinen Sie:",
+            buttons=affirmation_buttons(message.get("intent_ranking") or [], message.get("entities") or []),
+        )
+        return []

@@ -1,0 +1,33 @@
+"""The citizen supplied a bare value (service, office or case number): route it to the right answer."""
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, FollowupAction
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.clients.backend import get_backend_client
+from actions.formatting import OFFICE_INTENTS, SERVICE_INTENTS
+from actions.offices import answer_office
+from actions.services import answer_service
+from actions.tracker_utils import latest_entity
+
+
+class ActionHandleInform(Action):
+    def name(self) -> str:
+        return "action_handle_inform"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[EventType]:
+        pending = tracker.get_slot("pending_intent")
+        if latest_entity(tracker, "case_number"):
+            return [FollowupAction("case_status_form")]
+        if latest_entity(tracker, "office") or (pending in OFFICE_INTENTS and latest_entity(tracker, "service")):
+            intent = pending if pending in OFFICE_INTENTS else "ask_opening_hours"
+            return await answer_office(dispatcher, tracker, intent, get_backend_client())
+        if latest_entity(tracker, "service") or pending in SERVICE_INTENTS:
+            intent = pending if pending in SERVICE_INTENTS else "service_info"
+            return await answer_service(dispatcher, tracker, intent, get_backend_client())
+        dispatcher.utter_message(response="utter_ask_rephrase")
+        return []

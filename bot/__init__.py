@@ -1,0 +1,1 @@
+"""Bürgerbot: service backend, NLU components, training and process orchestration."""

@@ -1,0 +1,1 @@
+"""Service backend: catalogue, offices and cases behind a FastAPI HTTP API."""

@@ -1,0 +1,82 @@
+"""Backend app factory: database, seeding, routers and the one place errors become HTTP."""
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import datetime
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from bot.errors import CaseLocked, CaseNotVerified, NotFound
+from bot.settings import BackendSettings, get_settings
+
+from .db import make_engine, make_session_factory
+from .routes import cases, health, offices, services
+from .seed import seed
+from .tables import Base
+
+logger = logging.getLogger(__name__)
+
+_KIND_DE = {"service": "Leistung", "office": "Dienststelle", "case": "Vorgang"}
+
+
+def create_app(settings: BackendSettings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = make_engine(settings.effective_database_url)
+        Base.metadata.create_all(engine)
+        app.state.session_factory = make_session_factory(engine)
+        with app.state.session_factory() as session:
+            seed(session, settings.catalogue_dir)
+        logger.info("backend ready")
+        yield
+        engine.dispose()
+
+    app = FastAPI(
+        title="Bürgerbot Service-Backend",
+        description="Leistungskatalog, Dienststellen und Vorgangsstatus der Stadtverwaltung.",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.dependency_overrides[get_settings] = lambda: settings
+    for router in (services.router, offices.router, cases.router, health.router):
+        app.include_router(router)
+    _register_error_handlers(app)
+    return app
+
+
+def _register_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(NotFound)
+    async def not_found(_request: Request, exc: NotFound) -> JSONResponse:
+        kind = _KIND_DE.get(exc.kind, exc.kind)
+        return JSONResponse(status_code=404, content={"detail": f"{kind} '{exc.key}' nicht gefunden."})
+
+    @app.exception_handler(CaseNotVerified)
+    async def not_verified(_request: Request, exc: CaseNotVerified) -> JSONResponse:
+        return JSONResponse(
+            status_code=403,
+            content={"detail": "Aktenzeichen oder Zugangscode stimmen nicht.",
+                     "attempts_left": exc.attempts_left},
+        )
+
+    @app.exception_handler(CaseLocked)
+    async def locked(_request: Request, exc: CaseLocked) -> JSONResponse:
+        retry_after = max(1, int((exc.until - datetime.utcnow()).total_seconds()))
+        return JSONResponse(
+            status_code=423,
+            headers={"Retry-After": str(retry_after)},
+            content={"detail": "Zu viele Fehlversuche. Die Abfrage ist vorübergehend gesperrt.",
+                     "retry_after_seconds": retry_after},
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'] if p != 'body')}: {err['msg']}" for err in exc.errors()
+        )
+        return JSONResponse(status_code=422, content={"detail": f"Ungültige Anfrage – {problems}"})

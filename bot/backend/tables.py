@@ -1,0 +1,74 @@
+"""ORM tables of the backend ("models" means trained Rasa models in this project)."""
+from __future__ import annotations
+
+from sqlalchemy import JSON, Boolean, Column, Date, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import declarative_base, relationship
+
+Base = declarative_base()
+
+
+class ServiceRecord(Base):
+    __tablename__ = "services"
+
+    id = Column(String(64), primary_key=True)
+    name = Column(String(200), nullable=False)
+    description = Column(Text, nullable=False)
+    documents = Column(JSON, nullable=False, default=list)
+    fees = Column(Text, nullable=False)
+    processing_time = Column(Text, nullable=False)
+    office_id = Column(String(64), ForeignKey("offices.id"), nullable=False)
+    appointment_required = Column(Boolean, nullable=False, default=False)
+    online_url = Column(String(500), nullable=True)
+    keywords = Column(JSON, nullable=False, default=list)
+
+    office = relationship("OfficeRecord", lazy="joined")
+
+
+class OfficeRecord(Base):
+    __tablename__ = "offices"
+
+    id = Column(String(64), primary_key=True)
+    name = Column(String(200), nullable=False)
+    street = Column(String(200), nullable=False)
+    postal_code = Column(String(10), nullable=False)
+    city = Column(String(100), nullable=False)
+    phone = Column(String(50), nullable=False)
+    email = Column(String(200), nullable=False)
+    opening_hours = Column(JSON, nullable=False)  # {"mon": ["08:00-12:00"], ...}
+    accessibility = Column(Text, nullable=False)
+    transport = Column(Text, nullable=False)
+
+
+class CaseRecord(Base):
+    __tablename__ = "cases"
+
+    case_number = Column(String(20), primary_key=True)
+    service_id = Column(String(64), ForeignKey("services.id"), nullable=False)
+    status = Column(String(32), nullable=False)
+    next_step = Column(Text, nullable=False, default="")
+    access_code_hash = Column(String(200), nullable=False)  # salted scrypt, see security.py
+
+    service = relationship("ServiceRecord", lazy="joined")
+    history = relationship(
+        "CaseEventRecord", order_by="CaseEventRecord.date", lazy="selectin", cascade="all"
+    )
+
+
+class CaseEventRecord(Base):
+    __tablename__ = "case_events"
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    case_number = Column(String(20), ForeignKey("cases.case_number"), nullable=False, index=True)
+    date = Column(Date, nullable=False)
+    status = Column(String(32), nullable=False)
+    note = Column(Text, nullable=False, default="")
+
+
+class VerificationLockRecord(Base):
+    """Failed access-code checks per case number, known or not (so a lock reveals nothing)."""
+
+    __tablename__ = "verification_locks"
+
+    case_number = Column(String(20), primary_key=True)
+    failed_attempts = Column(Integer, nullable=False, default=0)
+    locked_until = Column(DateTime, nullable=True)  # naive UTC

@@ -1,0 +1,107 @@
+"""The `buergerbot` command line: train, run, chat."""
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import time
+
+
+logger = logging.getLogger(__name__)
+
+
+def _setup_logging(verbose: bool) -> None:
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def cmd_train(_args: argparse.Namespace) -> int:
+    from bot.training import ensure_model
+
+    print(ensure_model())
+    return 0
+
+
+def cmd_run(_args: argparse.Namespace) -> int:
+    from bot.processes import Ports, Stack
+    from bot.training import ensure_model
+
+    stack = Stack(Ports(), ensure_model())
+    stopping = False
+
+    def _stop(_signum: int, _frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGTERM, _stop)
+    stack.start()
+    try:
+        stack.wait_ready()
+        print(
+            "\nBürgerbot läuft:\n"
+            f"  Service-Backend (API-Doku): {stack.backend_url}/docs\n"
+            f"  Action-Server:              {stack.actions_url}/health\n"
+            f"  Rasa (REST-Kanal):          {stack.rasa_url}/webhooks/rest/webhook\n"
+            "\nAusprobieren:  make chat   (oder: curl -s -XPOST "
+            f"{stack.rasa_url}/webhooks/rest/webhook -d '{{\"sender\":\"demo\",\"message\":\"Hallo\"}}')\n"
+            "Beenden mit Strg-C.\n",
+            flush=True,
+        )
+        while not stopping:
+            for name, process in stack.processes.items():
+                if process.poll() is not None:
+                    logger.error("%s exited unexpectedly with %s; see var/logs/", name, process.returncode)
+                    return 1
+            time.sleep(0.5)
+    finally:
+        stack.stop()
+    return 0
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    """Interactive German conversation in the terminal, over the running Rasa server."""
+    import uuid
+
+    import httpx
+
+    sender = f"cli:{uuid.uuid4().hex}"
+    url = f"{args.rasa_url}/webhooks/rest/webhook"
+    print("Bürgerbot – schreiben Sie Ihre Frage (Ende mit Strg-D).")
+    while True:
+        try:
+            text = input("Sie: ").strip()
+        except (EOFError, KeyboardInterrupt):
+            print()
+            return 0
+        if not text:
+            continue
+        try:
+            replies = httpx.post(url, json={"sender": sender, "message": text}, timeout=10).json()
+        except httpx.HTTPError:
+            print("Bot: Der Bürgerbot ist gerade nicht erreichbar. Läuft `make run`?")
+            continue
+        for reply in replies:
+            if reply.get("text"):
+                print(f"Bot: {reply['text']}")
+            for button in reply.get("buttons", []):
+                print(f"     [{button['title']}]")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="buergerbot", description=__doc__)
+    parser.add_argument("-v", "--verbose", action="store_true")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("train", help="train a model if data, config or domain changed").set_defaults(func=cmd_train)
+    sub.add_parser("run", help="start backend, action server and Rasa server").set_defaults(func=cmd_run)
+    chat = sub.add_parser("chat", help="talk to the running bot in the terminal")
+    chat.add_argument("--rasa-url", default="http://127.0.0.1:5005")
+    chat.set_defaults(func=cmd_chat)
+    args = parser.parse_args(argv)
+    _setup_logging(args.verbose)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

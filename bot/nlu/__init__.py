@@ -1,0 +1,1 @@
+"""German NLU: the offline spaCy pipeline and custom Rasa components."""

@@ -1,0 +1,90 @@
+"""Gazetteer: finds catalogue names (services, offices) in free text, tolerating typos and inflection.
+
+Pure logic, no Rasa: the Rasa component in gazetteer_extractor.py wraps it.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from difflib import SequenceMatcher
+
+from bot.text import fold
+
+_WORD = re.compile(r"\w+")
+# German inflection endings tried on the last word: "Reisepasses", "Ausweises", "Ämtern".
+_ENDINGS = ("es", "s", "en", "n", "e", "er", "ern")
+_FUZZY_MIN_LEN = 6       # shorter words are too easily confused ("pass" vs "passt")
+_FUZZY_MIN_RATIO = 0.86  # about one typo in six to seven letters
+
+
+@dataclass(frozen=True)
+class Found:
+    start: int
+    end: int
+    entity: str
+    value: str
+    text: str
+    exact: bool
+
+
+class Gazetteer:
+    def __init__(self, surfaces: dict[str, dict[str, str]]) -> None:
+        """`surfaces`: entity type -> {surface form: canonical value}."""
+        self._index: dict[tuple[str, ...], tuple[str, str]] = {}
+        for entity, forms in surfaces.items():
+            for surface, value in forms.items():
+                key = tuple(fold(w) for w in _WORD.findall(surface))
+                if key:
+                    self._index.setdefault(key, (entity, value))
+        self._max_words = max((len(k) for k in self._index), default=0)
+        self._fuzzy_keys = [k for k in self._index if len("".join(k)) >= _FUZZY_MIN_LEN]
+
+    def to_dict(self) -> dict[str, dict[str, str]]:
+        out: dict[str, dict[str, str]] = {}
+        for key, (entity, value) in self._index.items():
+            out.setdefault(entity, {})[" ".join(key)] = value
+        return out
+
+    def _lookup(self, words: tuple[str, ...]) -> tuple[tuple[str, str], bool] | None:
+        hit = self._index.get(words)
+        if hit:
+            return hit, True
+        last = words[-1]
+        for ending in _ENDINGS:
+            if last.endswith(ending) and len(last) - len(ending) >= 4:
+                hit = self._index.get(words[:-1] + (last[: -len(ending)],))
+                if hit:
+                    return hit, True
+        joined = " ".join(words)
+        if len(joined.replace(" ", "")) < _FUZZY_MIN_LEN:
+            return None
+        best, best_ratio = None, _FUZZY_MIN_RATIO
+        for key in self._fuzzy_keys:
+            if len(key) != len(words):
+                continue
+            matcher = SequenceMatcher(None, joined, " ".join(key))
+            if matcher.real_quick_ratio() < best_ratio or matcher.quick_ratio() < best_ratio:
+                continue
+            ratio = matcher.ratio()
+            if ratio >= best_ratio:
+                best, best_ratio = self._index[key], ratio
+        return (best, False) if best else None
+
+    def find(self, text: str) -> list[Found]:
+        """Longest, leftmost, non-overlapping matches."""
+        spans = [(m.start(), m.end(), fold(m.group())) for m in _WORD.finditer(text)]
+        found: list[Found] = []
+        i = 0
+        while i < len(spans):
+            for n in range(min(self._max_words, len(spans) - i), 0, -1):
+                words = tuple(s[2] for s in spans[i : i + n])
+                result = self._lookup(words)
+                if result:
+                    (entity, value), exact = result
+                    start, end = spans[i][0], spans[i + n - 1][1]
+                    found.append(Found(start, end, entity, value, text[start:end], exact))
+                    i += n
+                    break
+            else:
+                i += 1
+        return found

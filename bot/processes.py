@@ -1,0 +1,120 @@
+"""Starts and stops the three local services: backend, action server and Rasa server.
+
+Used by `make run` (default ports) and by the end-to-end tests (free ports).
+"""
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from bot.paths import REPO_ROOT, VAR_DIR
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Ports:
+    backend: int = 8001
+    actions: int = 5055
+    rasa: int = 5005
+
+
+@dataclass
+class Stack:
+    ports: Ports
+    model: Path
+    env: dict[str, str] = field(default_factory=dict)
+    log_dir: Path = VAR_DIR / "logs"
+    host: str = "127.0.0.1"
+    processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+
+    @property
+    def backend_url(self) -> str:
+        return f"http://{self.host}:{self.ports.backend}"
+
+    @property
+    def actions_url(self) -> str:
+        return f"http://{self.host}:{self.ports.actions}"
+
+    @property
+    def rasa_url(self) -> str:
+        return f"http://{self.host}:{self.ports.rasa}"
+
+    def _write_rasa_files(self) -> tuple[Path, Path]:
+        run_dir = self.log_dir.parent / f"run-{self.ports.rasa}"
+        run_dir.mkdir(parents=True, exist_ok=True)
+        endpoints = run_dir / "endpoints.yml"
+        endpoints.write_text(f'action_endpoint:\n  url: "{self.actions_url}/webhook"\n', encoding="utf-8")
+        credentials = run_dir / "credentials.yml"
+        credentials.write_text("rest:\n", encoding="utf-8")
+        return endpoints, credentials
+
+    def commands(self) -> dict[str, list[str]]:
+        endpoints, credentials = self._write_rasa_files()
+        python = sys.executable
+        return {
+            "backend": [python, "-m", "uvicorn", "--factory", "bot.backend.app:create_app",
+                        "--host", self.host, "--port", str(self.ports.backend), "--no-access-log"],
+            "actions": [python, "-m", "rasa_sdk", "--actions", "actions", "--port", str(self.ports.actions)],
+            "rasa": [python, "-m", "rasa", "run", "--enable-api", "--model", str(self.model),
+                     "--endpoints", str(endpoints), "--credentials", str(credentials),
+                     "--interface", self.host, "--port", str(self.ports.rasa)],
+        }
+
+    def health_urls(self) -> dict[str, str]:
+        return {"backend": f"{self.backend_url}/health", "actions": f"{self.actions_url}/health",
+                "rasa": f"{self.rasa_url}/status"}
+
+    def start(self, names: tuple[str, ...] = ("backend", "actions", "rasa")) -> None:
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        env = {**os.environ, "BUERGERBOT_BACKEND_URL": self.backend_url, **self.env}
+        commands = self.commands()
+        for name in names:
+            log = open(self.log_dir / f"{name}-{self.ports.rasa}.log", "ab")  # noqa: SIM115 - kept open for the child
+            self.processes[name] = subprocess.Popen(
+                commands[name], cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+            logger.info("started %s (pid %d)", name, self.processes[name].pid)
+
+    def wait_ready(self, timeout: float = 180.0) -> None:
+        deadline = time.monotonic() + timeout
+        pending = {n: u for n, u in self.health_urls().items() if n in self.processes}
+        while pending:
+            for name, url in list(pending.items()):
+                if self.processes[name].poll() is not None:
+                    raise RuntimeError(f"{name} exited with {self.processes[name].returncode}; "
+                                       f"see {self.log_dir / f'{name}-{self.ports.rasa}.log'}")
+                try:
+                    if httpx.get(url, timeout=2).status_code == 200 and self._model_loaded(name, url):
+                        del pending[name]
+                except httpx.HTTPError:
+                    pass
+            if pending and time.monotonic() > deadline:
+                raise TimeoutError(f"not ready after {timeout:.0f} s: {sorted(pending)}")
+            time.sleep(0.5)
+
+    @staticmethod
+    def _model_loaded(name: str, url: str) -> bool:
+        return name != "rasa" or bool(httpx.get(url, timeout=2).json().get("model_file"))
+
+    def stop(self, names: tuple[str, ...] | None = None) -> None:
+        for name in list(names or self.processes):
+            process = self.processes.pop(name, None)
+            if process is None or process.poll() is not None:
+                continue
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+            logger.info("stopped %s", name)
