@@ -22,6 +22,13 @@ POPULAR_SERVICES = (("Personalausweis", "personalausweis"), ("Reisepass", "reise
                     ("Führungszeugnis", "fuehrungszeugnis"), ("Heiraten", "eheschliessung"))
 
 
+def is_clear_match(matches: list[dict[str, Any]]) -> bool:
+    """One service stands out: strong enough and clearly ahead of the runner-up."""
+    if not matches or matches[0]["score"] < TOPIC_CHANGE_SCORE:
+        return False
+    return len(matches) == 1 or matches[0]["score"] - matches[1]["score"] >= 0.05
+
+
 async def answer_service(dispatcher: CollectingDispatcher, tracker: Tracker, intent: str,
                          client: BackendClient) -> list[EventType]:
     """Answer `intent` for the service named now, or the conversation's topic, or offer choices."""
@@ -30,7 +37,7 @@ async def answer_service(dispatcher: CollectingDispatcher, tracker: Tracker, int
         if service_id is None:
             matches = await client.search_services(latest_text(tracker))
             topic = tracker.get_slot("service")
-            if matches and matches[0]["score"] >= TOPIC_CHANGE_SCORE:
+            if is_clear_match(matches):
                 service_id = matches[0]["id"]
             elif topic:
                 service_id = topic

@@ -62,7 +62,8 @@ class Stack:
         python = sys.executable
         return {
             "backend": [python, "-m", "uvicorn", "--factory", "bot.backend.app:create_app",
-                        "--host", self.host, "--port", str(self.ports.backend), "--no-access-log"],
+                        "--host", self.host, "--port", str(self.ports.backend), "--no-access-log",
+                        "--ws", "none"],
             "actions": [python, "-m", "rasa_sdk", "--actions", "actions", "--port", str(self.ports.actions)],
             "rasa": [python, "-m", "rasa", "run", "--enable-api", "--model", str(self.model),
                      "--endpoints", str(endpoints), "--credentials", str(credentials),

@@ -65,7 +65,7 @@ def _term_score(query_tokens: list[str], term: str) -> float:
 
 
 def rank_services(
-    query: str, services: Iterable[ServiceRecord], limit: int = 3, threshold: float = 0.6
+    query: str, services: Iterable[ServiceRecord], limit: int = 3, threshold: float = 0.7
 ) -> list[Match]:
     """Closest services to free text (typos, compounds, colloquial names), best first."""
     query_tokens = [t for t in tokens(query) if len(t) >= 3]

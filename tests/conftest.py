@@ -1,0 +1,73 @@
+"""Shared fixtures: free ports, a real backend server, the trained model and the whole stack."""
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.processes import Ports, Stack
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def free_ports() -> Ports:
+    return Ports(backend=free_port(), actions=free_port(), rasa=free_port())
+
+
+def stack_env(tmp: Path) -> dict[str, str]:
+    return {"BUERGERBOT_DATA_DIR": str(tmp), "BUERGERBOT_DATABASE_URL": ""}
+
+
+@pytest.fixture(scope="session")
+def trained_model() -> Path:
+    """Trained once per test run; reused across runs while data, config and domain are unchanged."""
+    from bot.training import ensure_model
+
+    return ensure_model()
+
+
+@pytest.fixture(scope="session")
+def backend_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """A real backend (uvicorn, SQLite in a temp dir) on a free port."""
+    tmp = tmp_path_factory.mktemp("backend")
+    stack = Stack(free_ports(), model=Path("unused"), env=stack_env(tmp), log_dir=tmp / "logs")
+    stack.start(("backend",))
+    try:
+        stack.wait_ready(timeout=60)
+        yield stack
+    finally:
+        stack.stop()
+
+
+@pytest.fixture
+def backend_url(backend_stack: Stack, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """Points the action server's settings at the test backend."""
+    from actions.settings import get_settings
+
+    monkeypatch.setenv("BUERGERBOT_BACKEND_URL", backend_stack.backend_url)
+    get_settings.cache_clear()
+    yield backend_stack.backend_url
+    get_settings.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def full_stack(trained_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """Backend, action server and Rasa server on free loopback ports."""
+    tmp = tmp_path_factory.mktemp("stack")
+    stack = Stack(free_ports(), model=trained_model, env=stack_env(tmp), log_dir=tmp / "logs")
+    stack.start()
+    try:
+        stack.wait_ready(timeout=300)
+        yield stack
+    finally:
+        stack.stop()
+        if os.environ.get("CI"):
+            for log in (tmp / "logs").glob("*.log"):
+                print(f"--- {log.name} (tail) ---\n" + "\n".join(log.read_text(errors="replace").splitlines()[-30:]))
