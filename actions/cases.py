@@ -52,6 +52,11 @@ def plausible_access_code(text: str) -> str | None:
     return compact.upper() if _ACCESS_CODE.fullmatch(compact) else None
 
 
+def looks_like_printed_code(text: str) -> bool:
+    code = plausible_access_code(text)
+    return code is not None and any(c.isdigit() for c in code) and any(c.isalpha() for c in code)
+
+
 class ValidateCaseStatusForm(FormValidationAction):
     def name(self) -> str:
         return "validate_case_status_form"
@@ -79,9 +84,13 @@ class ValidateCaseStatusForm(FormValidationAction):
 
     async def extract_access_code(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                                   domain: DomainDict) -> dict[str, Any]:
-        if tracker.get_slot("requested_slot") != "access_code" or latest_intent(tracker) in INTERRUPTIONS:
+        if tracker.get_slot("requested_slot") != "access_code":
             return {}
-        return {"access_code": latest_text(tracker)[:60]}
+        text = latest_text(tracker)
+        # A printed code (letters and digits) is a code whatever intent the NLU guessed for it.
+        if latest_intent(tracker) in INTERRUPTIONS and not looks_like_printed_code(text):
+            return {}
+        return {"access_code": text[:60]}
 
     async def validate_access_code(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                    domain: DomainDict) -> dict[str, Any]:

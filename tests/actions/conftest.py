@@ -48,3 +48,39 @@ def slot_events(events: list[dict[str, Any]]) -> dict[str, Any]:
 @pytest.fixture(scope="session")
 def anyio_backend() -> str:
     return "asyncio"
+
+
+@pytest.fixture
+def silent_backend(monkeypatch: pytest.MonkeyPatch):
+    """A backend that accepts connections and never answers (a hung server)."""
+    import socket
+    import threading
+
+    from actions.settings import get_settings
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        server.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                held.append(server.accept()[0])
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    monkeypatch.setenv("BUERGERBOT_BACKEND_URL", f"http://127.0.0.1:{server.getsockname()[1]}")
+    monkeypatch.setenv("BUERGERBOT_BACKEND_TIMEOUT_SECONDS", "0.5")
+    get_settings.cache_clear()
+    yield
+    stop.set()
+    thread.join()
+    for conn in held:
+        conn.close()
+    server.close()
+    get_settings.cache_clear()

@@ -66,3 +66,8 @@ async def test_backend_down_gives_a_friendly_answer(monkeypatch, make_tracker, d
         get_settings.cache_clear()
     assert "nicht erreichbar" in messages[0]["text"] and "115" in messages[0]["text"]
     assert slots == {}
+
+
+async def test_hung_backend_gives_a_friendly_answer(silent_backend, make_tracker, domain):
+    messages, slots = await run(make_tracker("Was kostet ein Reisepass?", "ask_fees", {"service": "reisepass"}), domain)
+    assert "nicht erreichbar" in messages[0]["text"] and slots == {}
