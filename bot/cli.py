@@ -23,11 +23,28 @@ def cmd_train(_args: argparse.Namespace) -> int:
     return 0
 
 
+def local_secret_key() -> str:
+    """BUERGERBOT_SECRET_KEY, or one generated once for this machine under var/ (mode 600)."""
+    import os
+    import secrets
+
+    from bot.paths import VAR_DIR
+
+    if os.environ.get("BUERGERBOT_SECRET_KEY"):
+        return os.environ["BUERGERBOT_SECRET_KEY"]
+    path = VAR_DIR / "secret_key"
+    if not path.exists():
+        VAR_DIR.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600)
+        path.write_text(secrets.token_urlsafe(32), encoding="utf-8")
+    return path.read_text(encoding="utf-8").strip()
+
+
 def cmd_run(_args: argparse.Namespace) -> int:
     from bot.processes import Ports, Stack
     from bot.training import ensure_model
 
-    stack = Stack(Ports(), ensure_model())
+    stack = Stack(Ports(), ensure_model(), env={"BUERGERBOT_SECRET_KEY": local_secret_key()})
     stopping = False
 
     def _stop(_signum: int, _frame: object) -> None:
@@ -41,6 +58,8 @@ def cmd_run(_args: argparse.Namespace) -> int:
         stack.wait_ready()
         print(
             "\nBürgerbot läuft:\n"
+            f"  Web-Chat (Demo-Seite):      http://localhost:{stack.ports.gateway}/\n"
+            f"  Chat-API:                   {stack.gateway_url}/api/chat   Status: {stack.gateway_url}/health\n"
             f"  Service-Backend (API-Doku): {stack.backend_url}/docs\n"
             f"  Action-Server:              {stack.actions_url}/health\n"
             f"  Rasa (REST-Kanal):          {stack.rasa_url}/webhooks/rest/webhook\n"

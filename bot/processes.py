@@ -25,6 +25,7 @@ class Ports:
     backend: int = 8001
     actions: int = 5055
     rasa: int = 5005
+    gateway: int = 8000
 
 
 @dataclass
@@ -48,6 +49,10 @@ class Stack:
     def rasa_url(self) -> str:
         return f"http://{self.host}:{self.ports.rasa}"
 
+    @property
+    def gateway_url(self) -> str:
+        return f"http://{self.host}:{self.ports.gateway}"
+
     def _write_rasa_files(self) -> tuple[Path, Path]:
         run_dir = self.log_dir.parent / f"run-{self.ports.rasa}"
         run_dir.mkdir(parents=True, exist_ok=True)
@@ -68,15 +73,19 @@ class Stack:
             "rasa": [python, "-m", "rasa", "run", "--enable-api", "--model", str(self.model),
                      "--endpoints", str(endpoints), "--credentials", str(credentials),
                      "--interface", self.host, "--port", str(self.ports.rasa)],
+            "gateway": [python, "-m", "uvicorn", "--factory", "bot.gateway.app:create_app",
+                        "--host", self.host, "--port", str(self.ports.gateway), "--ws", "wsproto",
+                        "--no-access-log"],
         }
 
     def health_urls(self) -> dict[str, str]:
         return {"backend": f"{self.backend_url}/health", "actions": f"{self.actions_url}/health",
-                "rasa": f"{self.rasa_url}/status"}
+                "rasa": f"{self.rasa_url}/status", "gateway": f"{self.gateway_url}/health"}
 
-    def start(self, names: tuple[str, ...] = ("backend", "actions", "rasa")) -> None:
+    def start(self, names: tuple[str, ...] = ("backend", "actions", "rasa", "gateway")) -> None:
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        env = {**os.environ, "BUERGERBOT_BACKEND_URL": self.backend_url, **self.env}
+        env = {**os.environ, "BUERGERBOT_BACKEND_URL": self.backend_url, "BUERGERBOT_RASA_URL": self.rasa_url,
+               "BUERGERBOT_ACTIONS_URL": self.actions_url, **self.env}
         commands = self.commands()
         for name in names:
             log = open(self.log_dir / f"{name}-{self.ports.rasa}.log", "ab")  # noqa: SIM115 - kept open for the child

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,11 +19,12 @@ def free_port() -> int:
 
 
 def free_ports() -> Ports:
-    return Ports(backend=free_port(), actions=free_port(), rasa=free_port())
+    return Ports(backend=free_port(), actions=free_port(), rasa=free_port(), gateway=free_port())
 
 
 def stack_env(tmp: Path) -> dict[str, str]:
-    return {"BUERGERBOT_DATA_DIR": str(tmp), "BUERGERBOT_DATABASE_URL": ""}
+    return {"BUERGERBOT_DATA_DIR": str(tmp), "BUERGERBOT_DATABASE_URL": "",
+            "BUERGERBOT_SECRET_KEY": secrets.token_urlsafe(32), "TELEGRAM_BOT_TOKEN": ""}
 
 
 @pytest.fixture(scope="session")

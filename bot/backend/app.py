@@ -7,9 +7,9 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 
 from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
+from bot.http_errors import register_validation_handler
 from bot.errors import CaseLocked, CaseNotVerified, NotFound
 from bot.settings import BackendSettings, get_settings
 
@@ -74,9 +74,4 @@ def _register_error_handlers(app: FastAPI) -> None:
                      "retry_after_seconds": retry_after},
         )
 
-    @app.exception_handler(RequestValidationError)
-    async def invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc'] if p != 'body')}: {err['msg']}" for err in exc.errors()
-        )
-        return JSONResponse(status_code=422, content={"detail": f"Ungültige Anfrage – {problems}"})
+    register_validation_handler(app)

@@ -1,0 +1,105 @@
+"""Channel-independent chat handling: clean and check input, rate-limit, ask Rasa, map failures."""
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import OrderedDict
+
+from bot.rasa_client import RasaClient, RasaUnavailable
+from bot.text import strip_control_chars
+from channels.base import IncomingMessage, OutgoingMessage, from_rasa
+
+from .rate_limit import RateLimiter
+
+logger = logging.getLogger(__name__)
+
+RASA_DOWN = ("Der Bürgerbot ist gerade nicht erreichbar. Bitte versuchen Sie es in ein paar Minuten "
+             "noch einmal oder rufen Sie das Bürgertelefon 115 an (Mo–Fr 8–18 Uhr).")
+
+
+class ChatRefused(Exception):
+    """The message is not forwarded; `text` tells the citizen why, `status` is for HTTP."""
+
+    status = 400
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.text = text
+
+
+class MessageTooLong(ChatRefused):
+    status = 413
+
+    def __init__(self, length: int, limit: int) -> None:
+        super().__init__(f"Ihre Nachricht ist zu lang ({length:,} Zeichen). Bitte fassen Sie sich kürzer: "
+                         f"höchstens {limit:,} Zeichen.".replace(",", "."))
+        self.length = length
+
+
+class EmptyMessage(ChatRefused):
+    status = 422
+
+    def __init__(self) -> None:
+        super().__init__("Bitte schreiben Sie eine Nachricht.")
+
+
+class RateLimited(ChatRefused):
+    status = 429
+
+    def __init__(self) -> None:
+        super().__init__("Sie haben sehr viele Nachrichten in kurzer Zeit geschickt. "
+                         "Bitte warten Sie einen Moment und versuchen Sie es dann noch einmal.")
+
+
+class ChatService:
+    def __init__(self, rasa: RasaClient, *, max_chars: int, per_minute: int, remembered: int = 10_000) -> None:
+        self._rasa = rasa
+        self._max_chars = max_chars
+        self._limiter = RateLimiter(per_minute)
+        # Answers by (sender, message id): a message resent after a dropped connection is
+        # answered again without reaching Rasa twice.
+        self._answers: OrderedDict[tuple[str, str], asyncio.Future[list[OutgoingMessage]]] = OrderedDict()
+        self._remembered = remembered
+
+    def clean(self, message: IncomingMessage) -> str:
+        if message.payload and message.payload.startswith("/"):
+            return strip_control_chars(message.payload)[: self._max_chars]
+        text = strip_control_chars(message.text).strip()
+        if len(text) > self._max_chars:
+            raise MessageTooLong(len(text), self._max_chars)
+        if not text:
+            raise EmptyMessage()
+        return text
+
+    async def handle(self, message: IncomingMessage) -> list[OutgoingMessage]:
+        text = self.clean(message)
+        key = (message.sender, message.message_id) if message.message_id else None
+        if key and key in self._answers:
+            logger.info("duplicate message %s from %s answered from memory", message.message_id, message.sender)
+            return await asyncio.shield(self._answers[key])
+        if not self._limiter.allow(message.sender):
+            raise RateLimited()
+        future: asyncio.Future[list[OutgoingMessage]] = asyncio.get_running_loop().create_future()
+        if key:
+            self._remember(key, future)
+        try:
+            answer = from_rasa(await self._rasa.send(message.sender, text))
+        except RasaUnavailable:
+            logger.warning("Rasa unavailable for %s", message.sender, exc_info=True)
+            answer = [OutgoingMessage(RASA_DOWN)]
+            if key:
+                self._answers.pop(key, None)  # let a resend try Rasa again
+        future.set_result(answer)
+        return answer
+
+    async def restart(self, sender: str) -> None:
+        """Start a new conversation for a sender (Rasa's /restart)."""
+        try:
+            await self._rasa.send(sender, "/restart")
+        except RasaUnavailable:
+            logger.warning("could not restart %s", sender)
+
+    def _remember(self, key: tuple[str, str], future: asyncio.Future[list[OutgoingMessage]]) -> None:
+        self._answers[key] = future
+        while len(self._answers) > self._remembered:
+            self._answers.popitem(last=False)

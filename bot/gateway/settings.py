@@ -1,0 +1,41 @@
+"""Typed settings of the gateway process."""
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import BaseSettings, Field, SecretStr, validator
+
+
+class GatewaySettings(BaseSettings):
+    host: str = "127.0.0.1"
+    port: int = 8000
+    # Signs web-chat session ids so they cannot be forged. Required: `make run` generates one
+    # under var/ when it is not set.
+    secret_key: SecretStr = Field(..., env="BUERGERBOT_SECRET_KEY")
+    rasa_url: str = "http://127.0.0.1:5005"
+    actions_url: str = "http://127.0.0.1:5055"
+    backend_url: str = "http://127.0.0.1:8001"
+    rasa_timeout_seconds: float = Field(10.0, gt=0)
+    max_message_chars: int = 2000
+    rate_limit_per_minute: int = 20
+
+    telegram_bot_token: SecretStr | None = Field(None, env="TELEGRAM_BOT_TOKEN")
+    telegram_mode: Literal["webhook", "polling"] = "webhook"
+    telegram_webhook_secret: SecretStr | None = None
+    # Public HTTPS URL of /telegram/webhook; when set, the gateway registers it at start-up.
+    telegram_webhook_url: str | None = None
+    telegram_api_base_url: str = "https://api.telegram.org/bot"
+
+    @validator("telegram_bot_token", "telegram_webhook_secret", "telegram_webhook_url", pre=True)
+    def _empty_is_unset(cls, value: object) -> object:  # noqa: N805 - pydantic validator signature
+        return value or None
+
+    class Config:
+        env_prefix = "BUERGERBOT_"
+        env_file = ".env"
+
+
+@lru_cache
+def get_settings() -> GatewaySettings:
+    return GatewaySettings()

@@ -1,0 +1,1 @@
+"""Channel adapters: each translates between its channel and the common message model."""

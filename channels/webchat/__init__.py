@@ -1,0 +1,1 @@
+"""Web chat: WebSocket and HTTP endpoints plus the embeddable widget's static assets."""

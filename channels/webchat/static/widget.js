@@ -1,0 +1,750 @@
+/*
+ * Bürgerbot web chat widget (Stadt Musterstadt).
+ * Embed with ONE tag: <script src="https://GATEWAY/widget.js" defer></script>
+ * Optional attributes: data-gateway="https://other-host" (gateway base URL), data-open="true".
+ * Page URL options: ?kiosk=1 (terminal mode, nothing stored), &kiosk_timeout=SECONDS.
+ * Plain ES2020, no dependencies. All message text is rendered with text nodes only.
+ */
+(() => {
+  'use strict';
+
+  const TEXT = {
+    launcher: 'Chat mit dem Bürgerbot',
+    panelLabel: 'Chat mit dem Bürgerbot',
+    title: 'Bürgerbot',
+    subtitle: 'Digitaler Bürgerservice der Stadt Musterstadt',
+    intro: 'Stellen Sie Ihre Frage zu Leistungen, Öffnungszeiten, Terminen oder zum Stand Ihres Antrags. ' +
+      'Bitte geben Sie keine Gesundheits- oder Bankdaten ein.',
+    logLabel: 'Gesprächsverlauf',
+    newConversation: 'Neues Gespräch',
+    close: 'Chat schließen',
+    inputLabel: 'Ihre Nachricht',
+    placeholder: 'Schreiben Sie Ihre Frage …',
+    inputHint: 'Die Eingabetaste sendet die Nachricht, Umschalt und Eingabetaste fügen eine neue Zeile ein.',
+    send: 'Senden',
+    counter: (length, max) => `${length} von ${max} Zeichen`,
+    typing: 'Bürgerbot schreibt …',
+    prefix: { user: 'Sie: ', bot: 'Bürgerbot: ', system: 'Hinweis: ' },
+    quickReplies: 'Antwortvorschläge',
+    newTab: '(öffnet in neuem Tab)',
+    pending: 'wird gesendet …',
+    failed: 'nicht gesendet',
+    status: {
+      online: 'Verbunden',
+      offline: 'Verbindung unterbrochen – Ihre Nachricht wird gesendet, sobald die Verbindung wieder steht.',
+      connecting: 'Verbinde …',
+    },
+    kioskReset: 'Das Gespräch wurde aus Datenschutzgründen zurückgesetzt.',
+    sendFailed: 'Ihre Nachricht konnte nicht gesendet werden.',
+    genericError: 'Es ist ein Fehler aufgetreten. Bitte versuchen Sie es erneut.',
+  };
+
+  const KEY = { session: 'buergerbot.session', history: 'buergerbot.history', outbox: 'buergerbot.outbox' };
+  const LIMIT = {
+    history: 200, input: 2000, counterFrom: 1800,
+    wsBaseDelay: 500, wsMaxDelay: 10000, fallbackMaxDelay: 30000, httpBaseDelay: 1000,
+    typingSafety: 30000, styleWait: 3000, kioskTimeoutSeconds: 120,
+  };
+  const URL_PATTERN = /https?:\/\/[^\s<>"'`]+/g;
+  const ICON = {
+    chat: 'M4 3h16a2 2 0 0 1 2 2v11a2 2 0 0 1-2 2H10l-5 4v-4H4a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2z',
+    close: 'M6 6l12 12M18 6L6 18',
+    send: 'M3 20.5l18-8.5L3 3.5V10l12 2-12 2z',
+  };
+  const timeFormat = new Intl.DateTimeFormat('de-DE', { hour: '2-digit', minute: '2-digit' });
+  const dateFormat = new Intl.DateTimeFormat('de-DE', { dateStyle: 'full', timeStyle: 'short' });
+
+  const script = document.currentScript || document.querySelector('script[src*="widget.js"]');
+  const config = readConfig(script);
+  const store = createStore(config.kiosk);
+  const state = {
+    open: false,
+    started: false,
+    session: store.get(KEY.session) || '',
+    history: loadList(KEY.history, isValidEntry).slice(-LIMIT.history),
+    outbox: loadList(KEY.outbox, (item) => typeof item.id === 'string'),
+    transport: 'WebSocket' in window ? 'ws' : 'http',
+    status: '',
+    ws: null,
+    wsReady: false,
+    wsFailures: 0,
+    attempt: 0,
+    httpAttempt: 0,
+    httpBusy: false,
+    generation: 0,
+    dirty: false,
+  };
+  const timers = {};
+  const ui = {};
+
+  // ---------------------------------------------------------------- configuration & storage
+
+  function readConfig(tag) {
+    const params = new URLSearchParams(window.location.search);
+    const override = tag && tag.dataset.gateway;
+    const source = tag && tag.src ? tag.src : window.location.href;
+    const base = override
+      ? new URL(override, window.location.href).href.replace(/\/+$/, '')
+      : new URL(source, window.location.href).origin;
+    const kiosk = params.get('kiosk') === '1';
+    const timeout = Number(params.get('kiosk_timeout'));
+    return {
+      base,
+      wsBase: base.replace(/^http/, 'ws'),
+      kiosk,
+      startOpen: kiosk || Boolean(tag && tag.dataset.open === 'true'),
+      kioskTimeoutMs: (timeout > 0 ? timeout : LIMIT.kioskTimeoutSeconds) * 1000,
+    };
+  }
+
+  /** localStorage wrapper; in kiosk mode (or when storage is blocked) nothing is ever written. */
+  function createStore(memoryOnly) {
+    let storage = null;
+    if (!memoryOnly) {
+      try {
+        storage = window.localStorage;
+        storage.getItem(KEY.session);
+      } catch (error) {
+        storage = null;
+      }
+    }
+    const guard = (fn, fallback = null) => {
+      try {
+        return storage ? fn(storage) : fallback;
+      } catch (error) {
+        return fallback; // quota exceeded or privacy mode: the in-memory state stays authoritative
+      }
+    };
+    return {
+      get: (key) => guard((s) => s.getItem(key)),
+      set: (key, value) => guard((s) => s.setItem(key, value)),
+      remove: (key) => guard((s) => s.removeItem(key)),
+    };
+  }
+
+  function loadList(key, isValid) {
+    try {
+      const value = JSON.parse(store.get(key) || '[]');
+      return Array.isArray(value) ? value.filter((item) => item && typeof item === 'object' && isValid(item)) : [];
+    } catch (error) {
+      return [];
+    }
+  }
+
+  function isValidEntry(entry) {
+    return ['user', 'bot', 'system'].includes(entry.kind) && typeof entry.text === 'string';
+  }
+
+  function save() {
+    if (state.session) store.set(KEY.session, state.session);
+    else store.remove(KEY.session);
+    store.set(KEY.history, JSON.stringify(state.history.filter((entry) => entry.kind !== 'system')));
+    store.set(KEY.outbox, JSON.stringify(state.outbox.map(({ id, text, title, payload }) => ({ id, text, title, payload }))));
+  }
+
+  function clearStorage() {
+    Object.values(KEY).forEach((key) => store.remove(key));
+  }
+
+  function uuid() {
+    if (window.crypto && typeof window.crypto.randomUUID === 'function') return window.crypto.randomUUID();
+    const bytes = window.crypto.getRandomValues(new Uint8Array(16)); // randomUUID needs a secure context
+    bytes[6] = (bytes[6] & 0x0f) | 0x40;
+    bytes[8] = (bytes[8] & 0x3f) | 0x80;
+    const hex = Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+    return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  }
+
+  // ---------------------------------------------------------------- DOM helpers
+
+  function el(tag, attrs = {}, children = []) {
+    const node = document.createElement(tag);
+    for (const [name, value] of Object.entries(attrs)) {
+      if (value === false || value === null || value === undefined) continue;
+      if (name === 'text') node.textContent = value;
+      else if (name === 'className') node.className = value;
+      else node.setAttribute(name, value === true ? '' : String(value));
+    }
+    for (const child of [].concat(children)) if (child) node.append(child);
+    return node;
+  }
+
+  function icon(name) {
+    const ns = 'http://www.w3.org/2000/svg';
+    const svg = document.createElementNS(ns, 'svg');
+    const path = document.createElementNS(ns, 'path');
+    svg.setAttribute('viewBox', '0 0 24 24');
+    svg.setAttribute('aria-hidden', 'true');
+    svg.setAttribute('focusable', 'false');
+    svg.setAttribute('class', `bb-icon bb-icon-${name}`);
+    path.setAttribute('d', ICON[name]);
+    svg.append(path);
+    return svg;
+  }
+
+  function buildUi() {
+    ui.launcher = el('button', {
+      type: 'button', id: 'buergerbot-launcher', className: 'bb-launcher',
+      'aria-expanded': 'false', 'aria-controls': 'buergerbot-panel',
+    }, [icon('chat'), el('span', { text: TEXT.launcher })]);
+    ui.newButton = el('button', { type: 'button', id: 'buergerbot-new', className: 'bb-header-button', text: TEXT.newConversation });
+    ui.closeButton = el('button', {
+      type: 'button', id: 'buergerbot-close', className: 'bb-header-button bb-icon-button', 'aria-label': TEXT.close,
+    }, icon('close'));
+    const header = el('div', { className: 'bb-header' }, [
+      el('div', { className: 'bb-title' }, [
+        el('h2', { className: 'bb-heading', text: TEXT.title }),
+        el('p', { className: 'bb-subtitle', text: TEXT.subtitle }),
+      ]),
+      el('div', { className: 'bb-actions' }, [ui.newButton, config.kiosk ? null : ui.closeButton]),
+    ]);
+    ui.intro = el('p', { className: 'bb-intro', text: TEXT.intro });
+    ui.log = el('div', {
+      id: 'buergerbot-log', className: 'bb-log', role: 'log', 'aria-live': 'polite',
+      'aria-relevant': 'additions', 'aria-label': TEXT.logLabel, tabindex: '0',
+    });
+    ui.typing = el('div', { id: 'buergerbot-typing', className: 'bb-typing', hidden: true }, [
+      el('span', { className: 'bb-dots', 'aria-hidden': 'true' }, [el('span'), el('span'), el('span')]),
+      el('span', { text: TEXT.typing }),
+    ]);
+    ui.status = el('p', { id: 'buergerbot-status', className: 'bb-status', role: 'status' });
+    ui.input = el('textarea', {
+      id: 'buergerbot-input', className: 'bb-input', rows: 1, maxlength: LIMIT.input, placeholder: TEXT.placeholder,
+      autocomplete: 'off', 'aria-describedby': 'buergerbot-hint buergerbot-counter',
+    });
+    ui.send = el('button', { type: 'submit', id: 'buergerbot-send', className: 'bb-send', disabled: true }, [
+      icon('send'), el('span', { text: TEXT.send }),
+    ]);
+    ui.counter = el('p', { id: 'buergerbot-counter', className: 'bb-counter', hidden: true });
+    ui.form = el('form', { className: 'bb-form', novalidate: true }, [
+      el('label', { for: 'buergerbot-input', className: 'bb-label', text: TEXT.inputLabel }),
+      el('p', { id: 'buergerbot-hint', className: 'bb-sr', text: TEXT.inputHint }),
+      el('div', { className: 'bb-input-row' }, [ui.input, ui.send]),
+      ui.counter,
+    ]);
+    ui.panel = el('section', {
+      id: 'buergerbot-panel', className: 'bb-panel', role: 'dialog', 'aria-modal': 'false',
+      'aria-label': TEXT.panelLabel, hidden: true,
+    }, [header, ui.intro, ui.log, ui.typing, ui.status, ui.form,
+      el('span', { id: 'buergerbot-newtab', className: 'bb-sr', text: TEXT.newTab })]);
+    ui.root = el('div', { id: 'buergerbot', className: config.kiosk ? 'bb-root bb-kiosk' : 'bb-root', lang: 'de' }, [
+      ui.panel, config.kiosk ? null : ui.launcher,
+    ]);
+  }
+
+  // ---------------------------------------------------------------- rendering messages
+
+  function renderEntry(entry) {
+    const text = el('p', { className: 'bb-text' });
+    if (entry.kind === 'bot') appendLinkified(text, entry.text);
+    else text.textContent = entry.text;
+    const bubble = el('div', { className: 'bb-bubble' }, [el('span', { className: 'bb-sr', text: TEXT.prefix[entry.kind] }), text]);
+    const node = el('div', { className: `bb-msg bb-${entry.kind}` }, bubble);
+    if (entry.id) node.dataset.id = entry.id;
+    if (entry.kind !== 'system') node.append(renderMeta(entry));
+    if (entry.kind === 'user') setDelivery(node, entry.failed ? 'failed' : isPending(entry.id) ? 'pending' : 'sent');
+    if (entry.kind === 'bot' && entry.buttons && entry.buttons.length) node.append(renderQuickReplies(entry.buttons));
+    return node;
+  }
+
+  function renderMeta(entry) {
+    const meta = el('div', { className: 'bb-meta' });
+    const date = new Date(entry.time);
+    if (!Number.isNaN(date.getTime())) {
+      meta.append(el('time', { datetime: date.toISOString(), title: dateFormat.format(date), text: timeFormat.format(date) }));
+    }
+    if (entry.kind === 'user') meta.append(el('span', { className: 'bb-delivery' }));
+    return meta;
+  }
+
+  function setDelivery(node, delivery) {
+    const label = node && node.querySelector('.bb-delivery');
+    if (!label) return;
+    node.classList.toggle('bb-pending', delivery === 'pending');
+    node.classList.toggle('bb-failed', delivery === 'failed');
+    label.textContent = delivery === 'pending' ? TEXT.pending : delivery === 'failed' ? TEXT.failed : '';
+  }
+
+  /** Appends text to parent, turning http(s) URLs into links; never parses HTML. */
+  function appendLinkified(parent, text) {
+    let last = 0;
+    for (const match of text.matchAll(URL_PATTERN)) {
+      const url = trimUrl(match[0]);
+      if (match.index > last) parent.append(text.slice(last, match.index));
+      parent.append(makeLink(url) || url);
+      last = match.index + url.length;
+    }
+    if (last < text.length) parent.append(text.slice(last));
+  }
+
+  function trimUrl(url) {
+    let result = url.replace(/[.,;:!?»«“”‘’]+$/, '');
+    const count = (s, ch) => s.split(ch).length - 1;
+    while (result.endsWith(')') && count(result, '(') < count(result, ')')) {
+      result = result.slice(0, -1).replace(/[.,;:!?]+$/, '');
+    }
+    return result;
+  }
+
+  function makeLink(url) {
+    let parsed;
+    try {
+      parsed = new URL(url);
+    } catch (error) {
+      return null;
+    }
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') return null;
+    return el('a', {
+      href: parsed.href, target: '_blank', rel: 'noopener noreferrer', 'aria-describedby': 'buergerbot-newtab', text: url,
+    });
+  }
+
+  function renderQuickReplies(buttons) {
+    const group = el('div', { className: 'bb-quick-replies', role: 'group', 'aria-label': TEXT.quickReplies });
+    for (const button of buttons) {
+      const node = el('button', { type: 'button', className: 'bb-quick-reply', text: button.title });
+      node.addEventListener('click', () => sendOutgoing({ id: uuid(), title: button.title, payload: button.payload }, button.title));
+      group.append(node);
+    }
+    return group;
+  }
+
+  function renderHistory() {
+    ui.log.replaceChildren(...state.history.map(renderEntry));
+    updateIntro();
+    scrollToEnd();
+  }
+
+  function addEntry(entry) {
+    state.history.push(entry);
+    ui.log.append(renderEntry(entry));
+    while (state.history.length > LIMIT.history) {
+      state.history.shift();
+      ui.log.firstElementChild.remove();
+    }
+    save();
+    updateIntro();
+    scrollToEnd();
+  }
+
+  function addSystem(text) {
+    addEntry({ kind: 'system', text: String(text), time: new Date().toISOString() });
+  }
+
+  function addBotMessages(frame) {
+    const messages = Array.isArray(frame.messages) ? frame.messages : [];
+    const time = Number.isNaN(Date.parse(frame.time)) ? new Date().toISOString() : frame.time;
+    const replyTo = typeof frame.reply_to === 'string' ? frame.reply_to : null;
+    // The server de-duplicates resent messages; ignore a replayed copy of a reply already shown.
+    if (replyTo && state.history.some((e) => e.kind === 'bot' && e.replyTo === replyTo && e.time === time)) return;
+    for (const message of messages) {
+      if (!message || typeof message !== 'object') continue;
+      const buttons = (Array.isArray(message.buttons) ? message.buttons : [])
+        .filter((b) => b && typeof b.title === 'string')
+        .map((b) => ({ title: b.title, payload: typeof b.payload === 'string' ? b.payload : b.title }));
+      addEntry({ kind: 'bot', text: typeof message.text === 'string' ? message.text : '', time, replyTo, buttons });
+    }
+  }
+
+  function findMessageNode(id) {
+    return Array.from(ui.log.children).find((node) => node.dataset.id === id) || null;
+  }
+
+  function updateIntro() {
+    ui.intro.hidden = state.history.length > 0;
+  }
+
+  function scrollToEnd() {
+    ui.log.scrollTop = ui.log.scrollHeight;
+  }
+
+  function setTyping(on) {
+    ui.typing.hidden = !on;
+    clearTimeout(timers.typing);
+    if (on) timers.typing = setTimeout(() => setTyping(false), LIMIT.typingSafety);
+  }
+
+  function setStatus(status) {
+    if (state.status === status) return;
+    state.status = status;
+    ui.status.dataset.state = status;
+    ui.status.textContent = TEXT.status[status];
+  }
+
+  // ---------------------------------------------------------------- panel & input
+
+  function openPanel(moveFocus = true) {
+    state.open = true;
+    ui.panel.hidden = false;
+    ui.root.classList.add('bb-is-open');
+    ui.launcher.setAttribute('aria-expanded', 'true');
+    updateInputState();
+    scrollToEnd();
+    ensureConnected();
+    if (moveFocus) ui.input.focus();
+  }
+
+  function closePanel() {
+    if (config.kiosk) return;
+    state.open = false;
+    ui.panel.hidden = true;
+    ui.root.classList.remove('bb-is-open');
+    ui.launcher.setAttribute('aria-expanded', 'false');
+    ui.launcher.focus();
+  }
+
+  function updateInputState() {
+    const length = ui.input.value.length;
+    const showCounter = length > LIMIT.counterFrom;
+    ui.send.disabled = ui.input.value.trim() === '';
+    ui.counter.hidden = !showCounter;
+    ui.counter.textContent = showCounter ? TEXT.counter(length, LIMIT.input) : '';
+    if (ui.input.offsetParent) {
+      ui.input.style.height = 'auto';
+      ui.input.style.height = `${ui.input.scrollHeight + 4}px`; // + borders; CSS caps the height
+    }
+  }
+
+  function submitInput() {
+    const text = ui.input.value.trim().slice(0, LIMIT.input);
+    if (!text) return;
+    ui.input.value = '';
+    updateInputState();
+    sendOutgoing({ id: uuid(), text }, text);
+  }
+
+  // ---------------------------------------------------------------- outbox
+
+  function isPending(id) {
+    return state.outbox.some((item) => item.id === id);
+  }
+
+  /** Every outgoing message stays in the outbox until the gateway acknowledges it. */
+  function sendOutgoing(item, shownText) {
+    state.outbox.push(item);
+    addEntry({ kind: 'user', id: item.id, text: shownText, time: new Date().toISOString() });
+    ensureConnected();
+    if (state.transport === 'http') flushHttp();
+    else if (isWsReady()) wsSend(item);
+  }
+
+  function acknowledge(id) {
+    const index = state.outbox.findIndex((item) => item.id === id);
+    if (index === -1) return;
+    state.outbox.splice(index, 1);
+    save();
+    setDelivery(findMessageNode(id), 'sent');
+  }
+
+  function dropFromOutbox(id) {
+    state.outbox = state.outbox.filter((item) => item.id !== id);
+    const entry = state.history.find((e) => e.id === id);
+    if (entry) entry.failed = true;
+    save();
+    setDelivery(findMessageNode(id), 'failed');
+  }
+
+  /** Adopts the session id the gateway assigned; a different id means the old conversation is gone. */
+  function adoptSession(id, sentId) {
+    if (typeof id !== 'string' || !id) return;
+    if (sentId && id !== sentId) {
+      state.history = state.history.filter((e) => e.kind === 'user' && isPending(e.id));
+      renderHistory();
+    }
+    state.session = id;
+    save();
+  }
+
+  // ---------------------------------------------------------------- WebSocket transport
+
+  function ensureConnected() {
+    if (state.started) return;
+    state.started = true;
+    setStatus('connecting');
+    connectWs();
+  }
+
+  function isWsReady() {
+    return Boolean(state.ws && state.wsReady && state.ws.readyState === WebSocket.OPEN);
+  }
+
+  function connectWs() {
+    clearTimeout(timers.ws);
+    if (!('WebSocket' in window)) {
+      enterHttpMode();
+      return;
+    }
+    if (state.ws) return;
+    const sentId = state.session;
+    let ws;
+    try {
+      ws = new WebSocket(`${config.wsBase}/ws/chat?session=${encodeURIComponent(sentId)}`);
+    } catch (error) {
+      onWsClosed(false);
+      return;
+    }
+    let opened = false;
+    state.ws = ws;
+    state.wsReady = false;
+    ws.onopen = () => {
+      opened = true;
+      state.wsFailures = 0;
+    };
+    ws.onmessage = (event) => handleFrame(parseJson(event.data), sentId);
+    ws.onerror = () => {}; // a close event always follows
+    ws.onclose = () => {
+      if (state.ws !== ws) return;
+      state.ws = null;
+      state.wsReady = false;
+      onWsClosed(opened);
+    };
+  }
+
+  function closeWs() {
+    const ws = state.ws;
+    state.ws = null;
+    state.wsReady = false;
+    if (!ws) return;
+    ws.onopen = ws.onmessage = ws.onerror = ws.onclose = null;
+    try {
+      ws.close(1000);
+    } catch (error) { /* already closed */ }
+  }
+
+  function onWsClosed(wasOpen) {
+    setTyping(false);
+    if (!wasOpen) state.wsFailures += 1;
+    if (state.transport === 'ws' && state.wsFailures >= 2) enterHttpMode();
+    if (state.transport === 'ws' || !navigator.onLine) setStatus('offline');
+    const max = state.transport === 'http' ? LIMIT.fallbackMaxDelay : LIMIT.wsMaxDelay;
+    const delay = Math.min(max, LIMIT.wsBaseDelay * 2 ** Math.min(state.attempt, 8));
+    state.attempt += 1;
+    timers.ws = setTimeout(connectWs, delay);
+  }
+
+  function parseJson(data) {
+    try {
+      return JSON.parse(data);
+    } catch (error) {
+      return null;
+    }
+  }
+
+  function wsSend(item) {
+    const frame = item.payload !== undefined
+      ? { type: 'button', id: item.id, title: item.title, payload: item.payload }
+      : { type: 'message', id: item.id, text: item.text };
+    try {
+      state.ws.send(JSON.stringify(frame));
+    } catch (error) { /* stays in the outbox and is resent on reconnect */ }
+  }
+
+  function handleFrame(frame, sentId) {
+    if (!frame || typeof frame !== 'object') return;
+    if (frame.type === 'session') onSession(frame.session, sentId);
+    else if (frame.type === 'ack') acknowledge(frame.id);
+    else if (frame.type === 'typing') setTyping(frame.on === true);
+    else if (frame.type === 'bot') {
+      setTyping(false);
+      acknowledge(frame.reply_to);
+      addBotMessages(frame);
+    } else if (frame.type === 'error') addSystem(typeof frame.text === 'string' ? frame.text : TEXT.genericError);
+  }
+
+  function onSession(id, sentId) {
+    adoptSession(id, sentId);
+    state.wsReady = true;
+    state.wsFailures = 0;
+    state.attempt = 0;
+    state.transport = 'ws';
+    clearTimeout(timers.http);
+    setStatus('online');
+    state.outbox.forEach(wsSend); // resend unacknowledged messages in order, with the same ids
+  }
+
+  // ---------------------------------------------------------------- HTTP fallback transport
+
+  function enterHttpMode() {
+    state.transport = 'http';
+    flushHttp();
+  }
+
+  async function flushHttp() {
+    if (state.httpBusy) return;
+    state.httpBusy = true;
+    const generation = state.generation;
+    try {
+      while (state.transport === 'http' && state.outbox.length && generation === state.generation) {
+        const outcome = await postItem(state.outbox[0], generation);
+        if (outcome === 'retry') {
+          scheduleHttpRetry();
+          break;
+        }
+        state.httpAttempt = 0;
+      }
+    } finally {
+      state.httpBusy = false;
+      if (generation !== state.generation) flushHttp(); // conversation was reset meanwhile
+    }
+  }
+
+  function scheduleHttpRetry() {
+    clearTimeout(timers.http);
+    const delay = Math.min(LIMIT.fallbackMaxDelay, LIMIT.httpBaseDelay * 2 ** Math.min(state.httpAttempt, 8));
+    state.httpAttempt += 1;
+    timers.http = setTimeout(flushHttp, delay);
+  }
+
+  async function postItem(item, generation) {
+    const sentId = state.session;
+    const body = item.payload !== undefined
+      ? { session: sentId, id: item.id, payload: item.payload, title: item.title }
+      : { session: sentId, id: item.id, text: item.text };
+    let response = null;
+    let data = null;
+    setTyping(true);
+    try {
+      response = await fetch(`${config.base}/api/webchat/message`, {
+        method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body),
+        credentials: 'omit', cache: 'no-store',
+      });
+      data = await response.json().catch(() => null);
+    } catch (error) {
+      response = null;
+    } finally {
+      setTyping(false);
+    }
+    if (generation !== state.generation) return 'stale';
+    if (!response) {
+      setStatus('offline');
+      return 'retry';
+    }
+    if (response.ok) {
+      setStatus('online');
+      if (data) adoptSession(data.session, sentId);
+      acknowledge(item.id);
+      if (data) addBotMessages(data);
+      return 'ok';
+    }
+    const detail = data && typeof data.detail === 'string' ? data.detail : TEXT.sendFailed;
+    if (response.status === 429 || response.status >= 500) {
+      if (!item.noticeShown) addSystem(detail);
+      item.noticeShown = true;
+      setStatus(response.status === 429 ? 'online' : 'offline');
+      return 'retry';
+    }
+    addSystem(detail); // 413 and other client errors: retrying cannot help
+    dropFromOutbox(item.id);
+    return 'dropped';
+  }
+
+  // ---------------------------------------------------------------- reset & kiosk
+
+  function resetConversation() {
+    state.generation += 1;
+    closeWs();
+    clearTimeout(timers.ws);
+    clearTimeout(timers.http);
+    Object.assign(state, { session: '', history: [], outbox: [], wsFailures: 0, attempt: 0, httpAttempt: 0, started: true });
+    clearStorage();
+    setTyping(false);
+    renderHistory();
+    if (state.transport === 'ws') setStatus('connecting');
+    connectWs();
+  }
+
+  function onKioskActivity() {
+    state.dirty = true;
+    clearTimeout(timers.idle);
+    timers.idle = setTimeout(onKioskIdle, config.kioskTimeoutMs);
+  }
+
+  function onKioskIdle() {
+    if (!state.dirty && !state.history.some((e) => e.kind !== 'system')) return;
+    resetConversation();
+    ui.input.value = '';
+    updateInputState();
+    addSystem(TEXT.kioskReset);
+    state.dirty = false;
+  }
+
+  function onOnline() {
+    if (!state.started) return;
+    state.attempt = 0;
+    state.httpAttempt = 0;
+    if (!state.ws) connectWs();
+    if (state.transport === 'http') {
+      clearTimeout(timers.http);
+      flushHttp();
+    }
+  }
+
+  // ---------------------------------------------------------------- start-up
+
+  function bindEvents() {
+    ui.launcher.addEventListener('click', () => (state.open ? closePanel() : openPanel()));
+    ui.closeButton.addEventListener('click', closePanel);
+    ui.newButton.addEventListener('click', () => {
+      resetConversation();
+      ui.input.focus();
+    });
+    ui.panel.addEventListener('keydown', (event) => {
+      if (event.key === 'Escape' && !config.kiosk) {
+        event.preventDefault();
+        closePanel();
+      }
+    });
+    ui.form.addEventListener('submit', (event) => {
+      event.preventDefault();
+      submitInput();
+    });
+    ui.input.addEventListener('keydown', (event) => {
+      if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
+        event.preventDefault();
+        submitInput();
+      }
+    });
+    ui.input.addEventListener('input', updateInputState);
+    window.addEventListener('online', onOnline);
+    window.addEventListener('offline', () => setStatus('offline'));
+    if (config.kiosk) {
+      for (const type of ['pointerdown', 'keydown', 'input', 'wheel', 'touchstart']) {
+        document.addEventListener(type, onKioskActivity, { capture: true, passive: true });
+      }
+    }
+  }
+
+  /** Inserts widget.css from the gateway and calls done once it has loaded (or failed, or timed out). */
+  function loadStyles(done) {
+    let finished = false;
+    const finish = () => {
+      if (!finished) done();
+      finished = true;
+    };
+    const link = el('link', { rel: 'stylesheet', href: `${config.base}/widget.css`, 'data-buergerbot': 'css' });
+    link.addEventListener('load', finish);
+    link.addEventListener('error', finish);
+    setTimeout(finish, LIMIT.styleWait);
+    document.head.append(link);
+  }
+
+  function init() {
+    if (document.getElementById('buergerbot')) return;
+    buildUi();
+    renderHistory();
+    bindEvents();
+    ui.root.style.visibility = 'hidden'; // avoid a flash of unstyled content
+    if (config.kiosk) document.documentElement.classList.add('bb-kiosk-mode');
+    document.body.append(ui.root);
+    loadStyles(() => {
+      ui.root.style.visibility = '';
+      if (config.startOpen) openPanel(config.kiosk);
+      else if (state.outbox.length) ensureConnected(); // deliver what was typed before a reload
+    });
+    if (config.kiosk) timers.idle = setTimeout(onKioskIdle, config.kioskTimeoutMs);
+    window.BuergerbotWidget = { reset: resetConversation, state };
+  }
+
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', init);
+  else init();
+})();

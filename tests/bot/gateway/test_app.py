@@ -1,0 +1,97 @@
+"""Gateway HTTP and WebSocket behaviour with Rasa unreachable (TestClient, no network)."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from bot.gateway.app import create_app
+from bot.gateway.chat import RASA_DOWN
+from bot.gateway.settings import GatewaySettings
+
+CLOSED = "http://127.0.0.1:9"  # nothing listens on the discard port
+
+
+@pytest.fixture
+def client() -> Iterator[TestClient]:
+    settings = GatewaySettings(secret_key="test-secret", rasa_url=CLOSED, actions_url=CLOSED, backend_url=CLOSED,
+                               rate_limit_per_minute=5, telegram_bot_token=None)
+    with TestClient(create_app(settings)) as test_client:
+        yield test_client
+
+
+def test_rasa_down_gets_a_friendly_german_answer(client: TestClient):
+    response = client.post("/api/chat", json={"sender": "t1", "message": "Hallo"})
+    assert response.status_code == 200
+    assert response.json() == {"messages": [{"text": RASA_DOWN, "buttons": []}]}
+
+
+def test_too_long_is_refused_in_german(client: TestClient):
+    response = client.post("/api/chat", json={"sender": "t2", "message": "a" * 2001})
+    assert response.status_code == 413
+    assert "zu lang" in response.json()["detail"] and "2.000" in response.json()["detail"]
+
+
+def test_only_control_characters_count_as_empty(client: TestClient):
+    response = client.post("/api/chat", json={"sender": "t3", "message": "\x00\x07\x1b"})
+    assert response.status_code == 422 and "Bitte schreiben Sie" in response.json()["detail"]
+
+
+def test_rate_limit_answers_politely_per_sender(client: TestClient):
+    codes = [client.post("/api/chat", json={"sender": "t4", "message": f"Hallo {i}"}).status_code for i in range(6)]
+    assert codes == [200] * 5 + [429]
+    limited = client.post("/api/chat", json={"sender": "t4", "message": "noch mal"}).json()
+    assert "warten Sie einen Moment" in limited["messages"][0]["text"]
+    assert client.post("/api/chat", json={"sender": "other", "message": "Hallo"}).status_code == 200
+
+
+def test_bad_sender_is_a_clear_422(client: TestClient):
+    response = client.post("/api/chat", json={"sender": "<script>", "message": "x"})
+    assert response.status_code == 422 and "sender" in response.json()["detail"]
+
+
+def test_health_reports_each_component(client: TestClient):
+    response = client.get("/health")
+    assert response.status_code == 503
+    assert response.json() == {"status": "degraded", "telegram": "off",
+                               "components": {"rasa": "down", "actions": "down", "backend": "down"}}
+
+
+def test_websocket_issues_a_signed_session_and_answers(client: TestClient):
+    with client.websocket_connect("/ws/chat?session=forged.123") as ws:
+        hello = ws.receive_json()
+        assert hello["type"] == "session" and hello["session"] != "forged.123" and "." in hello["session"]
+        ws.send_json({"type": "message", "id": "m1", "text": "Hallo"})
+        frames = [ws.receive_json() for _ in range(4)]
+    assert [f["type"] for f in frames] == ["ack", "typing", "bot", "typing"]
+    assert frames[2]["reply_to"] == "m1" and frames[2]["messages"][0]["text"] == RASA_DOWN
+
+
+def test_websocket_keeps_a_valid_session_and_reports_garbage(client: TestClient):
+    with client.websocket_connect("/ws/chat") as ws:
+        session = ws.receive_json()["session"]
+    with client.websocket_connect(f"/ws/chat?session={session}") as ws:
+        assert ws.receive_json()["session"] == session
+        ws.send_text("kein json")
+        assert ws.receive_json() == {"type": "error", "text": "Diese Nachricht konnte ich nicht lesen."}
+
+
+def test_http_fallback_uses_the_same_session_rules(client: TestClient):
+    first = client.post("/api/webchat/message", json={"session": "", "id": "a", "text": "Hallo"}).json()
+    again = client.post("/api/webchat/message", json={"session": first["session"], "id": "b", "text": "Hi"}).json()
+    assert again["session"] == first["session"] and again["reply_to"] == "b"
+    too_long = client.post("/api/webchat/message", json={"session": first["session"], "id": "c", "text": "x" * 3000})
+    assert too_long.status_code == 413
+
+
+def test_demo_page_and_widget_are_served_with_a_strict_policy(client: TestClient):
+    page = client.get("/")
+    assert page.status_code == 200 and "widget.js" in page.text
+    assert "script-src 'self'" in page.headers["content-security-policy"]
+    assert client.get("/widget.js").headers["content-type"].startswith("text/javascript")
+    assert client.get("/widget.css").status_code == 200
+
+
+def test_telegram_webhook_is_off_without_token(client: TestClient):
+    assert client.post("/telegram/webhook", json={}).status_code == 404
