@@ -1,0 +1,150 @@
+"""The web chat in a real browser (Debian's Chromium driven by Playwright) against the full stack."""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.processes import Stack
+
+pytestmark = [pytest.mark.slow, pytest.mark.e2e]
+
+CHROMIUM = Path("/usr/bin/chromium")
+AXE = Path(__file__).parents[1] / "web" / "node_modules" / "axe-core" / "axe.min.js"
+BOT = "#buergerbot-log .bb-msg.bb-bot"
+USER = "#buergerbot-log .bb-msg.bb-user"
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    if not CHROMIUM.exists():
+        pytest.fail("Chromium is missing: `apt-get install -y chromium` (.ci/run installs it)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync",
+                  "--disable-background-networking", "--disable-component-update"])
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, full_stack: Stack):
+    # bypass_csp lets the test inject axe-core; the page itself keeps its strict policy.
+    context = browser.new_context(base_url=full_stack.gateway_url, bypass_csp=True, locale="de-DE")
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    yield page
+    context.close()
+    assert errors == [], errors
+
+
+def send(page, text: str) -> None:
+    page.fill("#buergerbot-input", text)
+    page.press("#buergerbot-input", "Enter")
+
+
+def wait_for_bot_text(page, pattern: str, timeout: float = 30_000) -> None:
+    page.locator(BOT, has_text=re.compile(pattern)).first.wait_for(timeout=timeout)
+
+
+def test_conversation_with_buttons_survives_a_reload(page):
+    page.goto("/")
+    send(page, "Was kostet ein Reisepass?")
+    wait_for_bot_text(page, "Gebühr für Reisepass")
+    page.locator(".bb-quick-reply", has_text="Dauer").last.click()
+    wait_for_bot_text(page, "Bearbeitungszeit für Reisepass")
+    assert page.locator(USER).last.inner_text().strip().endswith("Dauer")
+    before = page.locator("#buergerbot-log .bb-msg").count()
+    page.reload()
+    page.locator(BOT, has_text="Bearbeitungszeit für Reisepass").first.wait_for()
+    assert page.locator("#buergerbot-log .bb-msg").count() >= before
+    send(page, "Und was muss ich mitbringen?")  # the same conversation: the topic is still Reisepass
+    wait_for_bot_text(page, "Für Reisepass bringen Sie bitte mit")
+
+
+def test_new_conversation_button_clears_everything(page):
+    page.goto("/")
+    send(page, "Hallo")
+    wait_for_bot_text(page, "Guten Tag")
+    page.click("#buergerbot-new")
+    assert page.locator(USER).count() == 0
+    send(page, "Und wie lange dauert das?")  # no topic any more
+    wait_for_bot_text(page, "Zu welcher Leistung|Meinen Sie")
+
+
+def test_keyboard_only(page):
+    page.goto("/")
+    for _ in range(40):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement && document.activeElement.id") == "buergerbot-input":
+            break
+    else:
+        pytest.fail("the chat input cannot be reached with the Tab key")
+    page.keyboard.type("Wann hat das Standesamt offen?")
+    page.keyboard.press("Enter")
+    wait_for_bot_text(page, "Standesamt")
+    button = page.locator(".bb-quick-reply", has_text="Adresse und Anfahrt").last
+    button.focus()
+    assert page.evaluate("getComputedStyle(document.activeElement).outlineStyle") != "none"
+    page.keyboard.press("Enter")
+    wait_for_bot_text(page, "Telefon:")
+    page.keyboard.press("Escape")
+    assert page.evaluate("document.activeElement.id") == "buergerbot-launcher"
+    page.keyboard.press("Enter")
+    page.wait_for_function("document.activeElement.id === 'buergerbot-input'")
+
+
+def test_markup_is_shown_as_text(page):
+    page.goto("/")
+    send(page, "<script>window.__pwned = 1</script><b>fett</b> <img src=x onerror=\"window.__pwned=2\">")
+    page.locator(USER, has_text="<b>fett</b>").wait_for()
+    page.locator(BOT).last.wait_for()
+    assert page.evaluate("window.__pwned") is None
+    assert page.locator("#buergerbot-log b, #buergerbot-log img, #buergerbot-log script").count() == 0
+
+
+def test_no_serious_accessibility_violations(page):
+    page.goto("/")
+    send(page, "Was kostet ein Personalausweis?")
+    wait_for_bot_text(page, "Personalausweis")
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("""async () => {
+        const r = await axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}});
+        return r.violations.map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.map(n => n.target.join(' '))}));
+    }""")
+    serious = [v for v in result if v["impact"] in ("serious", "critical")]
+    assert serious == [], serious
+
+
+def test_kiosk_mode_stores_nothing_and_resets_itself(page):
+    page.goto("/?kiosk=1&kiosk_timeout=3")
+    send(page, "Was kostet ein Reisepass?")
+    wait_for_bot_text(page, "Gebühr für Reisepass")
+    assert page.evaluate("localStorage.length + sessionStorage.length") == 0
+    assert page.evaluate("document.cookie") == ""
+    page.wait_for_function("document.querySelectorAll('#buergerbot-log .bb-msg.bb-user').length === 0",
+                           timeout=15_000)
+    assert "zurückgesetzt" in page.locator("#buergerbot-log").inner_text()
+    assert page.evaluate("localStorage.length") == 0
+
+
+def test_message_typed_while_offline_is_sent_on_reconnect(page, full_stack: Stack):
+    page.goto("/")
+    send(page, "Hallo")
+    wait_for_bot_text(page, "Guten Tag")
+    full_stack.stop(("gateway",))
+    try:
+        page.wait_for_function("!/^Verbunden/.test(document.querySelector('#buergerbot-status').innerText)",
+                               timeout=15_000)
+        send(page, "Was kostet eine Meldebescheinigung?")
+        page.locator(USER, has_text="Meldebescheinigung").wait_for()
+    finally:
+        full_stack.start(("gateway",))
+        full_stack.wait_ready(timeout=60)
+    wait_for_bot_text(page, "Gebühr für Meldebescheinigung", timeout=60_000)
