@@ -41,7 +41,11 @@ run: train ## Start backend (8001), action server (5055) and Rasa (5005); Ctrl-C
 chat: setup ## Talk to the running bot in the terminal (needs `make run` in another terminal)
 	@$(VENV)/bin/buergerbot chat
 
-test: setup ## Run the whole test suite (trains once if needed)
+AXE := tests/web/node_modules/axe-core/axe.min.js
+$(AXE): tests/web/package.json tests/web/package-lock.json
+	npm ci --prefix tests/web --no-audit --no-fund --loglevel=error
+
+test: setup $(AXE) ## Run the whole test suite (trains once if needed; browser tests need /usr/bin/chromium)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 bench: train ## Benchmark NLU accuracy, training time and parse latency into docs/benchmarks.md

@@ -59,7 +59,7 @@ def test_conversation_with_buttons_survives_a_reload(page):
     wait_for_bot_text(page, "Gebühr für Reisepass")
     page.locator(".bb-quick-reply", has_text="Dauer").last.click()
     wait_for_bot_text(page, "Bearbeitungszeit für Reisepass")
-    assert page.locator(USER).last.inner_text().strip().endswith("Dauer")
+    assert page.locator(USER).last.locator(".bb-text").inner_text() == "Dauer"
     before = page.locator("#buergerbot-log .bb-msg").count()
     page.reload()
     page.locator(BOT, has_text="Bearbeitungszeit für Reisepass").first.wait_for()

@@ -1,10 +1,6 @@
-/*
- * Bürgerbot web chat widget (Stadt Musterstadt).
- * Embed with ONE tag: <script src="https://GATEWAY/widget.js" defer></script>
- * Optional attributes: data-gateway="https://other-host" (gateway base URL), data-open="true".
- * Page URL options: ?kiosk=1 (terminal mode, nothing stored), &kiosk_timeout=SECONDS.
- * Plain ES2020, no dependencies. All message text is rendered with text nodes only.
- */
+/* Bürgerbot web chat widget (Stadt Musterstadt). Embed: <script src="https://GATEWAY/widget.js" defer></script>
+ * Script attributes: data-gateway="https://host" (gateway base URL), data-open="true". Page URL: ?kiosk=1[&kiosk_timeout=S].
+ * Plain ES2020, no dependencies. Message text is only ever rendered with text nodes, never parsed as HTML. */
 (() => {
   'use strict';
 
@@ -12,7 +8,7 @@
     launcher: 'Chat mit dem Bürgerbot',
     panelLabel: 'Chat mit dem Bürgerbot',
     title: 'Bürgerbot',
-    subtitle: 'Digitaler Bürgerservice der Stadt Musterstadt',
+    subtitle: 'Stadt Musterstadt',
     intro: 'Stellen Sie Ihre Frage zu Leistungen, Öffnungszeiten, Terminen oder zum Stand Ihres Antrags. ' +
       'Bitte geben Sie keine Gesundheits- oder Bankdaten ein.',
     logLabel: 'Gesprächsverlauf',
@@ -41,9 +37,8 @@
 
   const KEY = { session: 'buergerbot.session', history: 'buergerbot.history', outbox: 'buergerbot.outbox' };
   const LIMIT = {
-    history: 200, input: 2000, counterFrom: 1800,
-    wsBaseDelay: 500, wsMaxDelay: 10000, fallbackMaxDelay: 30000, httpBaseDelay: 1000,
-    typingSafety: 30000, styleWait: 3000, kioskTimeoutSeconds: 120,
+    history: 200, input: 2000, counterFrom: 1800, wsBaseDelay: 500, wsMaxDelay: 10000, fallbackMaxDelay: 30000,
+    httpBaseDelay: 1000, typingSafety: 30000, styleWait: 3000, kioskTimeoutSeconds: 120,
   };
   const URL_PATTERN = /https?:\/\/[^\s<>"'`]+/g;
   const ICON = {
@@ -58,21 +53,13 @@
   const config = readConfig(script);
   const store = createStore(config.kiosk);
   const state = {
-    open: false,
-    started: false,
+    open: false, started: false, status: '', dirty: false,
     session: store.get(KEY.session) || '',
     history: loadList(KEY.history, isValidEntry).slice(-LIMIT.history),
     outbox: loadList(KEY.outbox, (item) => typeof item.id === 'string'),
-    transport: 'WebSocket' in window ? 'ws' : 'http',
-    status: '',
-    ws: null,
-    wsReady: false,
-    wsFailures: 0,
-    attempt: 0,
-    httpAttempt: 0,
-    httpBusy: false,
-    generation: 0,
-    dirty: false,
+    transport: 'WebSocket' in window ? 'ws' : 'http', // 'http' = fallback while WebSocket is unavailable
+    ws: null, wsReady: false, wsFailures: 0, attempt: 0, httpAttempt: 0, httpBusy: false,
+    generation: 0, // bumped on every reset so late answers of an old conversation are ignored
   };
   const timers = {};
   const ui = {};
@@ -97,38 +84,29 @@
     };
   }
 
-  /** localStorage wrapper; in kiosk mode (or when storage is blocked) nothing is ever written. */
-  function createStore(memoryOnly) {
-    let storage = null;
-    if (!memoryOnly) {
-      try {
-        storage = window.localStorage;
-        storage.getItem(KEY.session);
-      } catch (error) {
-        storage = null;
-      }
+  /** Returns fn(), or fallback if it throws (blocked storage, bad JSON, closed socket, bad URL). */
+  function attempt(fn, fallback = null) {
+    try {
+      return fn();
+    } catch (error) {
+      return fallback;
     }
-    const guard = (fn, fallback = null) => {
-      try {
-        return storage ? fn(storage) : fallback;
-      } catch (error) {
-        return fallback; // quota exceeded or privacy mode: the in-memory state stays authoritative
-      }
-    };
+  }
+
+  /** localStorage wrapper; in kiosk mode (or when storage is blocked) nothing is ever read or written. */
+  function createStore(memoryOnly) {
+    const storage = memoryOnly ? null : attempt(() => (window.localStorage.getItem(KEY.session), window.localStorage));
+    const use = (fn) => (storage ? attempt(() => fn(storage)) : null); // quota errors: memory stays authoritative
     return {
-      get: (key) => guard((s) => s.getItem(key)),
-      set: (key, value) => guard((s) => s.setItem(key, value)),
-      remove: (key) => guard((s) => s.removeItem(key)),
+      get: (key) => use((s) => s.getItem(key)),
+      set: (key, value) => use((s) => s.setItem(key, value)),
+      remove: (key) => use((s) => s.removeItem(key)),
     };
   }
 
   function loadList(key, isValid) {
-    try {
-      const value = JSON.parse(store.get(key) || '[]');
-      return Array.isArray(value) ? value.filter((item) => item && typeof item === 'object' && isValid(item)) : [];
-    } catch (error) {
-      return [];
-    }
+    const value = attempt(() => JSON.parse(store.get(key) || '[]'), []);
+    return Array.isArray(value) ? value.filter((item) => item && typeof item === 'object' && isValid(item)) : [];
   }
 
   function isValidEntry(entry) {
@@ -173,10 +151,8 @@
     const ns = 'http://www.w3.org/2000/svg';
     const svg = document.createElementNS(ns, 'svg');
     const path = document.createElementNS(ns, 'path');
-    svg.setAttribute('viewBox', '0 0 24 24');
-    svg.setAttribute('aria-hidden', 'true');
-    svg.setAttribute('focusable', 'false');
-    svg.setAttribute('class', `bb-icon bb-icon-${name}`);
+    const attrs = { viewBox: '0 0 24 24', 'aria-hidden': 'true', focusable: 'false', class: `bb-icon bb-icon-${name}` };
+    Object.entries(attrs).forEach(([key, value]) => svg.setAttribute(key, value));
     path.setAttribute('d', ICON[name]);
     svg.append(path);
     return svg;
@@ -192,10 +168,8 @@
       type: 'button', id: 'buergerbot-close', className: 'bb-header-button bb-icon-button', 'aria-label': TEXT.close,
     }, icon('close'));
     const header = el('div', { className: 'bb-header' }, [
-      el('div', { className: 'bb-title' }, [
-        el('h2', { className: 'bb-heading', text: TEXT.title }),
-        el('p', { className: 'bb-subtitle', text: TEXT.subtitle }),
-      ]),
+      el('div', { className: 'bb-title' }, [el('h2', { className: 'bb-heading', text: TEXT.title }),
+        el('p', { className: 'bb-subtitle', text: TEXT.subtitle })]),
       el('div', { className: 'bb-actions' }, [ui.newButton, config.kiosk ? null : ui.closeButton]),
     ]);
     ui.intro = el('p', { className: 'bb-intro', text: TEXT.intro });
@@ -212,9 +186,8 @@
       id: 'buergerbot-input', className: 'bb-input', rows: 1, maxlength: LIMIT.input, placeholder: TEXT.placeholder,
       autocomplete: 'off', 'aria-describedby': 'buergerbot-hint buergerbot-counter',
     });
-    ui.send = el('button', { type: 'submit', id: 'buergerbot-send', className: 'bb-send', disabled: true }, [
-      icon('send'), el('span', { text: TEXT.send }),
-    ]);
+    ui.send = el('button', { type: 'submit', id: 'buergerbot-send', className: 'bb-send', disabled: true },
+      [icon('send'), el('span', { text: TEXT.send })]);
     ui.counter = el('p', { id: 'buergerbot-counter', className: 'bb-counter', hidden: true });
     ui.form = el('form', { className: 'bb-form', novalidate: true }, [
       el('label', { for: 'buergerbot-input', className: 'bb-label', text: TEXT.inputLabel }),
@@ -227,9 +200,8 @@
       'aria-label': TEXT.panelLabel, hidden: true,
     }, [header, ui.intro, ui.log, ui.typing, ui.status, ui.form,
       el('span', { id: 'buergerbot-newtab', className: 'bb-sr', text: TEXT.newTab })]);
-    ui.root = el('div', { id: 'buergerbot', className: config.kiosk ? 'bb-root bb-kiosk' : 'bb-root', lang: 'de' }, [
-      ui.panel, config.kiosk ? null : ui.launcher,
-    ]);
+    ui.root = el('div', { id: 'buergerbot', className: config.kiosk ? 'bb-root bb-kiosk' : 'bb-root', lang: 'de' },
+      [ui.panel, config.kiosk ? null : ui.launcher]);
   }
 
   // ---------------------------------------------------------------- rendering messages
@@ -287,16 +259,10 @@
   }
 
   function makeLink(url) {
-    let parsed;
-    try {
-      parsed = new URL(url);
-    } catch (error) {
-      return null;
-    }
-    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') return null;
-    return el('a', {
-      href: parsed.href, target: '_blank', rel: 'noopener noreferrer', 'aria-describedby': 'buergerbot-newtab', text: url,
-    });
+    const parsed = attempt(() => new URL(url));
+    if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')) return null;
+    const attrs = { href: parsed.href, target: '_blank', rel: 'noopener noreferrer', 'aria-describedby': 'buergerbot-newtab' };
+    return el('a', { ...attrs, text: url });
   }
 
   function renderQuickReplies(buttons) {
@@ -327,9 +293,7 @@
     scrollToEnd();
   }
 
-  function addSystem(text) {
-    addEntry({ kind: 'system', text: String(text), time: new Date().toISOString() });
-  }
+  const addSystem = (text) => addEntry({ kind: 'system', text: String(text), time: new Date().toISOString() });
 
   function addBotMessages(frame) {
     const messages = Array.isArray(frame.messages) ? frame.messages : [];
@@ -346,22 +310,16 @@
     }
   }
 
-  function findMessageNode(id) {
-    return Array.from(ui.log.children).find((node) => node.dataset.id === id) || null;
-  }
-
-  function updateIntro() {
-    ui.intro.hidden = state.history.length > 0;
-  }
-
-  function scrollToEnd() {
-    ui.log.scrollTop = ui.log.scrollHeight;
-  }
+  const findMessageNode = (id) => Array.from(ui.log.children).find((node) => node.dataset.id === id) || null;
+  const updateIntro = () => { ui.intro.hidden = state.history.length > 0; };
+  const scrollToEnd = () => { ui.log.scrollTop = ui.log.scrollHeight; };
 
   function setTyping(on) {
     ui.typing.hidden = !on;
     clearTimeout(timers.typing);
-    if (on) timers.typing = setTimeout(() => setTyping(false), LIMIT.typingSafety);
+    if (!on) return;
+    scrollToEnd(); // the log just got shorter
+    timers.typing = setTimeout(() => setTyping(false), LIMIT.typingSafety);
   }
 
   function setStatus(status) {
@@ -373,24 +331,19 @@
 
   // ---------------------------------------------------------------- panel & input
 
-  function openPanel(moveFocus = true) {
-    state.open = true;
-    ui.panel.hidden = false;
-    ui.root.classList.add('bb-is-open');
-    ui.launcher.setAttribute('aria-expanded', 'true');
-    updateInputState();
-    scrollToEnd();
-    ensureConnected();
-    if (moveFocus) ui.input.focus();
-  }
-
-  function closePanel() {
-    if (config.kiosk) return;
-    state.open = false;
-    ui.panel.hidden = true;
-    ui.root.classList.remove('bb-is-open');
-    ui.launcher.setAttribute('aria-expanded', 'false');
-    ui.launcher.focus();
+  /** Opens or closes the (non-modal) panel; focus goes to the input, or back to the launcher. */
+  function setOpen(open, moveFocus = true) {
+    if (!open && config.kiosk) return; // the kiosk panel is always open
+    state.open = open;
+    ui.panel.hidden = !open;
+    ui.root.classList.toggle('bb-is-open', open);
+    ui.launcher.setAttribute('aria-expanded', String(open));
+    if (open) {
+      updateInputState();
+      scrollToEnd();
+      ensureConnected();
+    }
+    if (moveFocus) (open ? ui.input : ui.launcher).focus();
   }
 
   function updateInputState() {
@@ -415,9 +368,7 @@
 
   // ---------------------------------------------------------------- outbox
 
-  function isPending(id) {
-    return state.outbox.some((item) => item.id === id);
-  }
+  const isPending = (id) => state.outbox.some((item) => item.id === id);
 
   /** Every outgoing message stays in the outbox until the gateway acknowledges it. */
   function sendOutgoing(item, shownText) {
@@ -464,9 +415,7 @@
     connectWs();
   }
 
-  function isWsReady() {
-    return Boolean(state.ws && state.wsReady && state.ws.readyState === WebSocket.OPEN);
-  }
+  const isWsReady = () => Boolean(state.ws && state.wsReady && state.ws.readyState === WebSocket.OPEN);
 
   function connectWs() {
     clearTimeout(timers.ws);
@@ -476,39 +425,29 @@
     }
     if (state.ws) return;
     const sentId = state.session;
-    let ws;
-    try {
-      ws = new WebSocket(`${config.wsBase}/ws/chat?session=${encodeURIComponent(sentId)}`);
-    } catch (error) {
-      onWsClosed(false);
+    const ws = attempt(() => new WebSocket(`${config.wsBase}/ws/chat?session=${encodeURIComponent(sentId)}`));
+    if (!ws) {
+      onWsClosed(false); // e.g. ws: blocked on an https page
       return;
     }
     let opened = false;
-    state.ws = ws;
-    state.wsReady = false;
-    ws.onopen = () => {
-      opened = true;
-      state.wsFailures = 0;
-    };
-    ws.onmessage = (event) => handleFrame(parseJson(event.data), sentId);
+    Object.assign(state, { ws, wsReady: false });
+    ws.onopen = () => { opened = true; state.wsFailures = 0; };
+    ws.onmessage = (event) => handleFrame(attempt(() => JSON.parse(event.data)), sentId);
     ws.onerror = () => {}; // a close event always follows
     ws.onclose = () => {
       if (state.ws !== ws) return;
-      state.ws = null;
-      state.wsReady = false;
+      Object.assign(state, { ws: null, wsReady: false });
       onWsClosed(opened);
     };
   }
 
   function closeWs() {
     const ws = state.ws;
-    state.ws = null;
-    state.wsReady = false;
+    Object.assign(state, { ws: null, wsReady: false });
     if (!ws) return;
     ws.onopen = ws.onmessage = ws.onerror = ws.onclose = null;
-    try {
-      ws.close(1000);
-    } catch (error) { /* already closed */ }
+    attempt(() => ws.close(1000));
   }
 
   function onWsClosed(wasOpen) {
@@ -522,21 +461,11 @@
     timers.ws = setTimeout(connectWs, delay);
   }
 
-  function parseJson(data) {
-    try {
-      return JSON.parse(data);
-    } catch (error) {
-      return null;
-    }
-  }
-
   function wsSend(item) {
     const frame = item.payload !== undefined
       ? { type: 'button', id: item.id, title: item.title, payload: item.payload }
       : { type: 'message', id: item.id, text: item.text };
-    try {
-      state.ws.send(JSON.stringify(frame));
-    } catch (error) { /* stays in the outbox and is resent on reconnect */ }
+    attempt(() => state.ws.send(JSON.stringify(frame))); // on failure it stays in the outbox for the next connect
   }
 
   function handleFrame(frame, sentId) {
@@ -553,10 +482,7 @@
 
   function onSession(id, sentId) {
     adoptSession(id, sentId);
-    state.wsReady = true;
-    state.wsFailures = 0;
-    state.attempt = 0;
-    state.transport = 'ws';
+    Object.assign(state, { wsReady: true, wsFailures: 0, attempt: 0, transport: 'ws' });
     clearTimeout(timers.http);
     setStatus('online');
     state.outbox.forEach(wsSend); // resend unacknowledged messages in order, with the same ids
@@ -600,20 +526,13 @@
     const body = item.payload !== undefined
       ? { session: sentId, id: item.id, payload: item.payload, title: item.title }
       : { session: sentId, id: item.id, text: item.text };
-    let response = null;
-    let data = null;
     setTyping(true);
-    try {
-      response = await fetch(`${config.base}/api/webchat/message`, {
-        method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body),
-        credentials: 'omit', cache: 'no-store',
-      });
-      data = await response.json().catch(() => null);
-    } catch (error) {
-      response = null;
-    } finally {
-      setTyping(false);
-    }
+    const response = await fetch(`${config.base}/api/webchat/message`, {
+      method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body),
+      credentials: 'omit', cache: 'no-store',
+    }).catch(() => null); // network error
+    const data = response ? await response.json().catch(() => null) : null;
+    setTyping(false);
     if (generation !== state.generation) return 'stale';
     if (!response) {
       setStatus('offline');
@@ -626,14 +545,14 @@
       if (data) addBotMessages(data);
       return 'ok';
     }
-    const detail = data && typeof data.detail === 'string' ? data.detail : TEXT.sendFailed;
-    if (response.status === 429 || response.status >= 500) {
-      if (!item.noticeShown) addSystem(detail);
+    const detail = data && typeof data.detail === 'string' ? data.detail : '';
+    if (![400, 413, 422].includes(response.status)) { // 429, 503, proxies …: keep the message and retry
+      if (detail && !item.noticeShown) addSystem(detail);
       item.noticeShown = true;
       setStatus(response.status === 429 ? 'online' : 'offline');
       return 'retry';
     }
-    addSystem(detail); // 413 and other client errors: retrying cannot help
+    addSystem(detail || TEXT.sendFailed); // the request itself is unacceptable (e.g. too long): retrying cannot help
     dropFromOutbox(item.id);
     return 'dropped';
   }
@@ -643,8 +562,7 @@
   function resetConversation() {
     state.generation += 1;
     closeWs();
-    clearTimeout(timers.ws);
-    clearTimeout(timers.http);
+    [timers.ws, timers.http].forEach(clearTimeout);
     Object.assign(state, { session: '', history: [], outbox: [], wsFailures: 0, attempt: 0, httpAttempt: 0, started: true });
     clearStorage();
     setTyping(false);
@@ -670,8 +588,7 @@
 
   function onOnline() {
     if (!state.started) return;
-    state.attempt = 0;
-    state.httpAttempt = 0;
+    Object.assign(state, { attempt: 0, httpAttempt: 0 });
     if (!state.ws) connectWs();
     if (state.transport === 'http') {
       clearTimeout(timers.http);
@@ -682,36 +599,23 @@
   // ---------------------------------------------------------------- start-up
 
   function bindEvents() {
-    ui.launcher.addEventListener('click', () => (state.open ? closePanel() : openPanel()));
-    ui.closeButton.addEventListener('click', closePanel);
-    ui.newButton.addEventListener('click', () => {
-      resetConversation();
-      ui.input.focus();
-    });
-    ui.panel.addEventListener('keydown', (event) => {
-      if (event.key === 'Escape' && !config.kiosk) {
-        event.preventDefault();
-        closePanel();
-      }
-    });
-    ui.form.addEventListener('submit', (event) => {
+    const when = (test, action) => (event) => {
+      if (!test(event)) return;
       event.preventDefault();
-      submitInput();
-    });
-    ui.input.addEventListener('keydown', (event) => {
-      if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
-        event.preventDefault();
-        submitInput();
-      }
-    });
+      action();
+    };
+    const closePanel = () => setOpen(false);
+    ui.launcher.addEventListener('click', () => setOpen(!state.open));
+    ui.closeButton.addEventListener('click', closePanel);
+    ui.newButton.addEventListener('click', () => (resetConversation(), ui.input.focus()));
+    ui.panel.addEventListener('keydown', when((e) => e.key === 'Escape' && !config.kiosk, closePanel));
+    ui.form.addEventListener('submit', when(() => true, submitInput));
+    ui.input.addEventListener('keydown', when((e) => e.key === 'Enter' && !e.shiftKey && !e.isComposing, submitInput));
     ui.input.addEventListener('input', updateInputState);
     window.addEventListener('online', onOnline);
     window.addEventListener('offline', () => setStatus('offline'));
-    if (config.kiosk) {
-      for (const type of ['pointerdown', 'keydown', 'input', 'wheel', 'touchstart']) {
-        document.addEventListener(type, onKioskActivity, { capture: true, passive: true });
-      }
-    }
+    const activity = config.kiosk ? ['pointerdown', 'click', 'keydown', 'input', 'wheel', 'touchstart'] : [];
+    activity.forEach((type) => document.addEventListener(type, onKioskActivity, { capture: true, passive: true }));
   }
 
   /** Inserts widget.css from the gateway and calls done once it has loaded (or failed, or timed out). */
@@ -738,7 +642,7 @@
     document.body.append(ui.root);
     loadStyles(() => {
       ui.root.style.visibility = '';
-      if (config.startOpen) openPanel(config.kiosk);
+      if (config.startOpen) setOpen(true, config.kiosk);
       else if (state.outbox.length) ensureConnected(); // deliver what was typed before a reload
     });
     if (config.kiosk) timers.idle = setTimeout(onKioskIdle, config.kioskTimeoutMs);
