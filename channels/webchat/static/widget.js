@@ -110,14 +110,16 @@
   }
 
   function isValidEntry(entry) {
-    return ['user', 'bot', 'system'].includes(entry.kind) && typeof entry.text === 'string';
+    return ['user', 'bot', 'system'].includes(entry.kind) && typeof entry.text === 'string'
+      && (entry.buttons === undefined || Array.isArray(entry.buttons));
   }
 
   function save() {
     if (state.session) store.set(KEY.session, state.session);
     else store.remove(KEY.session);
     store.set(KEY.history, JSON.stringify(state.history.filter((entry) => entry.kind !== 'system')));
-    store.set(KEY.outbox, JSON.stringify(state.outbox.map(({ id, text, title, payload }) => ({ id, text, title, payload }))));
+    const outbox = state.outbox.map(({ id, text, title, payload }) => ({ id, text, title, payload }));
+    store.set(KEY.outbox, JSON.stringify(outbox));
   }
 
   function clearStorage() {
@@ -163,7 +165,8 @@
       type: 'button', id: 'buergerbot-launcher', className: 'bb-launcher',
       'aria-expanded': 'false', 'aria-controls': 'buergerbot-panel',
     }, [icon('chat'), el('span', { text: TEXT.launcher })]);
-    ui.newButton = el('button', { type: 'button', id: 'buergerbot-new', className: 'bb-header-button', text: TEXT.newConversation });
+    ui.newButton = el('button',
+      { type: 'button', id: 'buergerbot-new', className: 'bb-header-button', text: TEXT.newConversation });
     ui.closeButton = el('button', {
       type: 'button', id: 'buergerbot-close', className: 'bb-header-button bb-icon-button', 'aria-label': TEXT.close,
     }, icon('close'));
@@ -210,7 +213,8 @@
     const text = el('p', { className: 'bb-text' });
     if (entry.kind === 'bot') appendLinkified(text, entry.text);
     else text.textContent = entry.text;
-    const bubble = el('div', { className: 'bb-bubble' }, [el('span', { className: 'bb-sr', text: TEXT.prefix[entry.kind] }), text]);
+    const prefix = el('span', { className: 'bb-sr', text: TEXT.prefix[entry.kind] }); // announced by screen readers
+    const bubble = el('div', { className: 'bb-bubble' }, [prefix, text]);
     const node = el('div', { className: `bb-msg bb-${entry.kind}` }, bubble);
     if (entry.id) node.dataset.id = entry.id;
     if (entry.kind !== 'system') node.append(renderMeta(entry));
@@ -269,7 +273,8 @@
     const group = el('div', { className: 'bb-quick-replies', role: 'group', 'aria-label': TEXT.quickReplies });
     for (const button of buttons) {
       const node = el('button', { type: 'button', className: 'bb-quick-reply', text: button.title });
-      node.addEventListener('click', () => sendOutgoing({ id: uuid(), title: button.title, payload: button.payload }, button.title));
+      const send = () => sendOutgoing({ id: uuid(), title: button.title, payload: button.payload }, button.title);
+      node.addEventListener('click', send); // buttons stay usable after a click
       group.append(node);
     }
     return group;
@@ -589,6 +594,7 @@
   function onOnline() {
     if (!state.started) return;
     Object.assign(state, { attempt: 0, httpAttempt: 0 });
+    if (isWsReady()) setStatus('online'); // the socket survived a short network loss
     if (!state.ws) connectWs();
     if (state.transport === 'http') {
       clearTimeout(timers.http);
