@@ -1,16 +1,13 @@
 import pytest
-from rasa_sdk.executor import CollectingDispatcher
 
 from actions.offices import ActionAnswerOffice
-from tests.actions.conftest import slot_events
+from tests.actions.conftest import run_action
 
 pytestmark = pytest.mark.anyio
 
 
 async def run(tracker, domain):
-    dispatcher = CollectingDispatcher()
-    events = await ActionAnswerOffice().run(dispatcher, tracker, domain)
-    return dispatcher.messages, slot_events(events)
+    return await run_action(ActionAnswerOffice(), tracker, domain)
 
 
 async def test_opening_hours_say_whether_open_now(backend_url, make_tracker, domain):

@@ -1,16 +1,13 @@
 import pytest
-from rasa_sdk.executor import CollectingDispatcher
 
 from actions.services import ActionAnswerService
-from tests.actions.conftest import slot_events
+from tests.actions.conftest import run_action
 
 pytestmark = pytest.mark.anyio
 
 
 async def run(tracker, domain):
-    dispatcher = CollectingDispatcher()
-    events = await ActionAnswerService().run(dispatcher, tracker, domain)
-    return dispatcher.messages, slot_events(events)
+    return await run_action(ActionAnswerService(), tracker, domain)
 
 
 async def test_fees_for_the_named_service(backend_url, make_tracker, domain):
