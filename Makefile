@@ -15,7 +15,7 @@ for candidate in "$$(pyenv root 2>/dev/null)/versions/$$(pyenv latest 3.10 2>/de
 done; exit 1
 endef
 
-.PHONY: help setup train run chat test bench clean
+.PHONY: help setup train run chat test bench bench-nlu bench-xsid clean
 
 help: ## Show this help
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-8s %s\n", $$1, $$2}'
@@ -49,7 +49,14 @@ test: setup $(AXE) ## Run the whole test suite (trains once if needed; browser t
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 bench: train ## Benchmark NLU accuracy, training time and parse latency into docs/benchmarks.md
-	$(PY) -m bot.bench
+	$(PY) -m bot.bench.citizen
+
+MASSIVE ?= ../shared/benchmarks/massive-de/de-DE.jsonl
+bench-nlu: setup ## NLU pipeline on MASSIVE de-DE (MASSIVE=path): accuracy, slot F1, time, latency vs a baseline
+	$(PY) -m bot.bench.massive $(MASSIVE)
+
+bench-xsid: setup ## The MASSIVE-trained model on xSID de (shared intents)
+	$(PY) -m bot.bench.massive $(MASSIVE) --xsid --xsid-only
 
 clean: ## Remove runtime files (databases, logs); keeps .venv and models
 	rm -rf var/
