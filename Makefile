@@ -3,6 +3,8 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 VENV := .venv
+# Rasa sends telemetry and error reports unless told not to: never (no network, DSGVO).
+export RASA_TELEMETRY_ENABLED := false
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
@@ -18,7 +20,7 @@ endef
 .PHONY: help setup train run chat test bench bench-nlu bench-xsid clean
 
 help: ## Show this help
-	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-8s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-10s %s\n", $$1, $$2}'
 
 $(PY):
 	@py=$$($(find_python310)) || { echo "Python 3.10 wird benötigt (Rasa 3.6 läuft nicht auf neueren Versionen). Installieren Sie es, z. B. mit: pyenv install 3.10" >&2; exit 1; }; \

@@ -16,6 +16,7 @@ from pathlib import Path
 import httpx
 
 from bot.paths import REPO_ROOT, VAR_DIR
+from bot.rasa_env import rasa_env
 
 logger = logging.getLogger(__name__)
 
@@ -84,7 +85,7 @@ class Stack:
 
     def start(self, names: tuple[str, ...] = ("backend", "actions", "rasa", "gateway")) -> None:
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        env = {**os.environ, "BUERGERBOT_BACKEND_URL": self.backend_url, "BUERGERBOT_RASA_URL": self.rasa_url,
+        env = {**rasa_env(), "BUERGERBOT_BACKEND_URL": self.backend_url, "BUERGERBOT_RASA_URL": self.rasa_url,
                "BUERGERBOT_ACTIONS_URL": self.actions_url, **self.env}
         commands = self.commands()
         for name in names:

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from bot.nlu import spacy_pipeline
+from bot.rasa_env import rasa_env
 from bot.paths import CONFIG_FILE, DOMAIN_FILE, MODELS_DIR, REPO_ROOT, SPACY_PIPELINE_DIR, TRAINING_DATA
 
 logger = logging.getLogger(__name__)
@@ -50,7 +51,7 @@ def ensure_model(config: Path = CONFIG_FILE, out_dir: Path = MODELS_DIR) -> Path
         "--data", *(str(p) for p in TRAINING_DATA),
         "--out", str(out_dir), "--fixed-model-name", target.name.removesuffix(".tar.gz"),
     ]
-    subprocess.run(command, cwd=REPO_ROOT, check=True)
+    subprocess.run(command, cwd=REPO_ROOT, check=True, env=rasa_env())
     if not target.exists():
         raise RuntimeError(f"rasa train finished but {target} is missing")
     return target

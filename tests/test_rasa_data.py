@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from bot.rasa_env import rasa_env
 from bot.paths import CONFIG_FILE, DOMAIN_FILE, REPO_ROOT, TRAINING_DATA
 
 pytestmark = pytest.mark.slow
@@ -15,7 +16,7 @@ pytestmark = pytest.mark.slow
 
 def rasa(*args: str, timeout: int = 900) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "rasa", *args], cwd=REPO_ROOT, capture_output=True,
-                          text=True, timeout=timeout)
+                          text=True, timeout=timeout, env=rasa_env())
 
 
 # Responses Rasa's validator cannot see being used: forms ask with utter_ask_<slot>, the

@@ -18,6 +18,7 @@ import httpx
 from bot.nlu import spacy_pipeline
 from bot.paths import CONFIG_FILE, DOMAIN_FILE, REPO_ROOT, SPACY_PIPELINE_DIR, TRAINING_DATA
 from bot.processes import Ports, Stack
+from bot.rasa_env import rasa_env
 
 from .report import append_row, machine_description, now
 
@@ -37,7 +38,7 @@ def train_timed(out_dir: Path) -> tuple[Path, float]:
     subprocess.run(
         [sys.executable, "-m", "rasa", "train", "--config", str(CONFIG_FILE), "--domain", str(DOMAIN_FILE),
          "--data", *map(str, TRAINING_DATA), "--out", str(out_dir), "--fixed-model-name", "bench"],
-        cwd=REPO_ROOT, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        cwd=REPO_ROOT, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=rasa_env(),
     )
     return out_dir / "bench.tar.gz", time.perf_counter() - started
 

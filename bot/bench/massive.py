@@ -22,6 +22,7 @@ from pathlib import Path
 
 from bot.nlu import spacy_pipeline
 from bot.paths import MODELS_DIR, REPO_ROOT, SPACY_PIPELINE_DIR
+from bot.rasa_env import rasa_env
 
 from .report import append_row, machine_description, now
 
@@ -107,7 +108,7 @@ def train(config: Path, data: Path, out: Path) -> tuple[Path, float, float]:
     started = time.perf_counter()
     subprocess.run([sys.executable, "-m", "rasa", "train", "nlu", "--config", str(config), "--nlu", str(data),
                     "--out", str(out.parent), "--fixed-model-name", out.name.removesuffix(".tar.gz")],
-                   cwd=REPO_ROOT, check=True, stdout=subprocess.DEVNULL)
+                   cwd=REPO_ROOT, check=True, stdout=subprocess.DEVNULL, env=rasa_env())
     seconds = time.perf_counter() - started
     return out, seconds, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 
