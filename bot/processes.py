@@ -89,11 +89,11 @@ class Stack:
                "BUERGERBOT_ACTIONS_URL": self.actions_url, **self.env}
         commands = self.commands()
         for name in names:
-            log = open(self.log_dir / f"{name}-{self.ports.rasa}.log", "ab")  # noqa: SIM115 - kept open for the child
-            self.processes[name] = subprocess.Popen(
-                commands[name], cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+            with open(self.log_dir / f"{name}-{self.ports.rasa}.log", "ab") as log:  # the child keeps its copy
+                self.processes[name] = subprocess.Popen(
+                    commands[name], cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                )
             logger.info("started %s (pid %d)", name, self.processes[name].pid)
 
     def wait_ready(self, timeout: float = 180.0) -> None:

@@ -89,6 +89,12 @@ class ChatService:
             answer = [OutgoingMessage(RASA_DOWN)]
             if key:
                 self._answers.pop(key, None)  # let a resend try Rasa again
+        except BaseException as exc:  # cancelled or unexpected: no duplicate may wait forever
+            if key:
+                self._answers.pop(key, None)
+            future.set_exception(exc)
+            future.exception()  # mark as retrieved when no duplicate is waiting
+            raise
         future.set_result(answer)
         return answer
 

@@ -42,3 +42,27 @@ def test_sessions_are_signed_and_unguessable():
     assert not signer.verify(session[:-1] + ("0" if session[-1] != "0" else "1"))
     assert sender_for_web(session).startswith("web:") and "." not in sender_for_web(session)
     assert len({signer.new() for _ in range(100)}) == 100
+
+
+async def _cancelled_send(sender: str, text: str):
+    import asyncio
+
+    raise asyncio.CancelledError()
+
+
+@pytest.mark.anyio
+async def test_a_cancelled_request_does_not_block_its_resend(service, monkeypatch):
+    import asyncio
+
+    monkeypatch.setattr(service._rasa, "send", _cancelled_send)
+    message = IncomingMessage("web:x", text="Hallo", message_id="m1")
+    with pytest.raises(asyncio.CancelledError):
+        await service.handle(message)
+    monkeypatch.undo()
+    answer = await asyncio.wait_for(service.handle(message), timeout=5)  # Rasa is down: friendly answer
+    assert "nicht erreichbar" in answer[0].text
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
