@@ -14,6 +14,8 @@ logger = logging.getLogger(__name__)
 def _setup_logging(verbose: bool) -> None:
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if not verbose:
+        logging.getLogger("httpx").setLevel(logging.WARNING)  # readiness polling is not news
 
 
 def cmd_train(_args: argparse.Namespace) -> int:
@@ -63,8 +65,9 @@ def cmd_run(_args: argparse.Namespace) -> int:
             f"  Service-Backend (API-Doku): {stack.backend_url}/docs\n"
             f"  Action-Server:              {stack.actions_url}/health\n"
             f"  Rasa (REST-Kanal):          {stack.rasa_url}/webhooks/rest/webhook\n"
-            "\nAusprobieren:  make chat   (oder: curl -s -XPOST "
-            f"{stack.rasa_url}/webhooks/rest/webhook -d '{{\"sender\":\"demo\",\"message\":\"Hallo\"}}')\n"
+            "\nAusprobieren:  im Browser http://localhost:8000/, im Terminal `make chat`, oder\n"
+            f"  curl -s -XPOST {stack.gateway_url}/api/chat -H 'Content-Type: application/json' "
+            "-d '{\"sender\":\"demo\",\"message\":\"Hallo\"}'\n"
             "Beenden mit Strg-C.\n",
             flush=True,
         )
