@@ -25,6 +25,16 @@ def cmd_train(_args: argparse.Namespace) -> int:
     return 0
 
 
+def _purge_quietly(stack: object) -> None:
+    from bot.staff.retention import purge_conversations
+    from bot.staff.settings import get_settings
+
+    try:
+        purge_conversations(f"sqlite:///{stack.tracker_db}", get_settings().retention_days)
+    except Exception:  # a failed purge must not stop the bot; it is retried tomorrow
+        logger.exception("retention purge failed")
+
+
 def local_secret_key() -> str:
     """BUERGERBOT_SECRET_KEY, or one generated once for this machine under var/ (mode 600)."""
     import os
@@ -71,7 +81,11 @@ def cmd_run(_args: argparse.Namespace) -> int:
             "Beenden mit Strg-C.\n",
             flush=True,
         )
+        next_purge = 0.0
         while not stopping:
+            if time.monotonic() >= next_purge:
+                _purge_quietly(stack)
+                next_purge = time.monotonic() + 86_400  # daily while `make run` runs
             for name, process in stack.processes.items():
                 if process.poll() is not None:
                     logger.error("%s exited unexpectedly with %s; see var/logs/", name, process.returncode)
@@ -111,6 +125,17 @@ def cmd_chat(args: argparse.Namespace) -> int:
                 print(f"     [{button['title']}]")
 
 
+def cmd_logs_purge(args: argparse.Namespace) -> int:
+    from bot.staff.retention import purge_conversations
+    from bot.staff.settings import get_settings
+
+    settings = get_settings()
+    days = args.days or settings.retention_days
+    count = purge_conversations(settings.tracker_database_url, days)
+    print(f"{count} Gespräche gelöscht, die älter als {days} Tage sind.")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="buergerbot", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true")
@@ -120,6 +145,10 @@ def main(argv: list[str] | None = None) -> int:
     chat = sub.add_parser("chat", help="talk to the running bot in the terminal")
     chat.add_argument("--rasa-url", default="http://127.0.0.1:5005")
     chat.set_defaults(func=cmd_chat)
+    logs = sub.add_parser("logs", help="conversation logs").add_subparsers(dest="logs_command", required=True)
+    purge = logs.add_parser("purge", help="delete conversations older than the retention period")
+    purge.add_argument("--days", type=int, help="override BUERGERBOT_RETENTION_DAYS (default 90)")
+    purge.set_defaults(func=cmd_logs_purge)
     args = parser.parse_args(argv)
     _setup_logging(args.verbose)
     return args.func(args)

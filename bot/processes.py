@@ -51,6 +51,10 @@ class Stack:
         return f"http://{self.host}:{self.ports.rasa}"
 
     @property
+    def tracker_db(self) -> Path:
+        return Path(self.env.get("BUERGERBOT_DATA_DIR") or os.environ.get("BUERGERBOT_DATA_DIR") or VAR_DIR) / "tracker.db"
+
+    @property
     def gateway_url(self) -> str:
         return f"http://{self.host}:{self.ports.gateway}"
 
@@ -58,7 +62,12 @@ class Stack:
         run_dir = self.log_dir.parent / f"run-{self.ports.rasa}"
         run_dir.mkdir(parents=True, exist_ok=True)
         endpoints = run_dir / "endpoints.yml"
-        endpoints.write_text(f'action_endpoint:\n  url: "{self.actions_url}/webhook"\n', encoding="utf-8")
+        endpoints.write_text(
+            f'action_endpoint:\n  url: "{self.actions_url}/webhook"\n'
+            # Conversations persist in SQLite under the data directory: they are the log staff
+            # review (redacted) and what retention purges.
+            f'tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: "{self.tracker_db}"\n',
+            encoding="utf-8")
         credentials = run_dir / "credentials.yml"
         credentials.write_text("rest:\n", encoding="utf-8")
         return endpoints, credentials

@@ -57,3 +57,14 @@ def test_backend_down_gets_a_friendly_answer_quickly(full_stack: Stack):
         full_stack.start(("backend",))
         full_stack.wait_ready(timeout=60)
     print(f"answer with backend down took {elapsed:.2f} s")
+
+
+def test_conversations_are_kept_in_the_sql_tracker_store(full_stack: Stack):
+    import sqlite3
+
+    sender = f"test:{uuid.uuid4().hex}"
+    say(full_stack, sender, "Hallo")
+    with sqlite3.connect(full_stack.tracker_db) as db:
+        intents = [row[0] for row in db.execute(
+            "SELECT intent_name FROM events WHERE sender_id = ? AND type_name = 'user'", (sender,))]
+    assert intents == ["greet"]
