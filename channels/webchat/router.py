@@ -50,6 +50,12 @@ def widget_css() -> FileResponse:
                         headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "no-cache"})
 
 
+@router.get("/demo.css", include_in_schema=False)
+def demo_css() -> FileResponse:
+    return FileResponse(STATIC_DIR / "demo.css", media_type="text/css",
+                        headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "no-cache"})
+
+
 def _incoming(sender: str, data: dict[str, Any]) -> IncomingMessage:
     message_id = str(data.get("id") or "")[:64] or None
     payload = data.get("payload")

@@ -91,6 +91,7 @@ def test_demo_page_and_widget_are_served_with_a_strict_policy(client: TestClient
     assert "script-src 'self'" in page.headers["content-security-policy"]
     assert client.get("/widget.js").headers["content-type"].startswith("text/javascript")
     assert client.get("/widget.css").status_code == 200
+    assert client.get("/demo.css").headers["content-type"].startswith("text/css")
 
 
 def test_telegram_webhook_is_off_without_token(client: TestClient):
