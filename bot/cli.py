@@ -1,12 +1,15 @@
-"""The `buergerbot` command line: train, run, chat."""
+"""The `buergerbot` command line: train, run, chat, logs purge."""
 from __future__ import annotations
 
 import argparse
 import logging
+import os
+import secrets
 import signal
 import sys
 import time
 
+from bot.paths import VAR_DIR
 
 logger = logging.getLogger(__name__)
 
@@ -25,23 +28,19 @@ def cmd_train(_args: argparse.Namespace) -> int:
     return 0
 
 
-def _purge_quietly(stack: object) -> None:
+def _purge_quietly() -> None:
     from bot.staff.retention import purge_conversations
     from bot.staff.settings import get_settings
 
+    settings = get_settings()
     try:
-        purge_conversations(f"sqlite:///{stack.tracker_db}", get_settings().retention_days)
+        purge_conversations(settings.tracker_database_url, settings.retention_days)
     except Exception:  # a failed purge must not stop the bot; it is retried tomorrow
         logger.exception("retention purge failed")
 
 
 def local_secret_key() -> str:
     """BUERGERBOT_SECRET_KEY, or one generated once for this machine under var/ (mode 600)."""
-    import os
-    import secrets
-
-    from bot.paths import VAR_DIR
-
     if os.environ.get("BUERGERBOT_SECRET_KEY"):
         return os.environ["BUERGERBOT_SECRET_KEY"]
     path = VAR_DIR / "secret_key"
@@ -84,7 +83,7 @@ def cmd_run(_args: argparse.Namespace) -> int:
         next_purge = 0.0
         while not stopping:
             if time.monotonic() >= next_purge:
-                _purge_quietly(stack)
+                _purge_quietly()
                 next_purge = time.monotonic() + 86_400  # daily while `make run` runs
             for name, process in stack.processes.items():
                 if process.poll() is not None:

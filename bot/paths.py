@@ -10,5 +10,6 @@ SPACY_PIPELINE_DIR = MODELS_DIR / "spacy" / "de"  # referenced by config.yml (re
 CONFIG_FILE = REPO_ROOT / "config.yml"
 DOMAIN_FILE = REPO_ROOT / "domain.yml"
 VAR_DIR = REPO_ROOT / "var"
+TRACKER_DB_NAME = "tracker.db"  # Rasa's SQL tracker store, inside the data directory
 # Rasa training data: NLU, rules and stories. data/catalogue/ seeds the backend, not the model.
 TRAINING_DATA = (DATA_DIR / "nlu", DATA_DIR / "rules.yml", DATA_DIR / "stories.yml")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import httpx
 
-from bot.paths import REPO_ROOT, VAR_DIR
+from bot.paths import REPO_ROOT, TRACKER_DB_NAME, VAR_DIR
 from bot.rasa_env import rasa_env
 
 logger = logging.getLogger(__name__)
@@ -27,6 +28,17 @@ class Ports:
     actions: int = 5055
     rasa: int = 5005
     gateway: int = 8000
+
+
+def free_port() -> int:
+    """A TCP port on loopback that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def free_ports() -> Ports:
+    return Ports(backend=free_port(), actions=free_port(), rasa=free_port(), gateway=free_port())
 
 
 @dataclass
@@ -52,7 +64,8 @@ class Stack:
 
     @property
     def tracker_db(self) -> Path:
-        return Path(self.env.get("BUERGERBOT_DATA_DIR") or os.environ.get("BUERGERBOT_DATA_DIR") or VAR_DIR) / "tracker.db"
+        data_dir = self.env.get("BUERGERBOT_DATA_DIR") or os.environ.get("BUERGERBOT_DATA_DIR") or VAR_DIR
+        return Path(data_dir) / TRACKER_DB_NAME
 
     @property
     def gateway_url(self) -> str:

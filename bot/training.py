@@ -45,13 +45,20 @@ def ensure_model(config: Path = CONFIG_FILE, out_dir: Path = MODELS_DIR) -> Path
         logger.info("model %s is up to date, not training", target.name)
         return target
     logger.info("training %s (data, config or domain changed)", target.name)
+    return train(config, target)
+
+
+def train(config: Path, target: Path, quiet: bool = False) -> Path:
+    """`rasa train` (NLU and dialogue) of the bot's data into `target` (….tar.gz)."""
+    spacy_pipeline.ensure(SPACY_PIPELINE_DIR)
     command = [
         sys.executable, "-m", "rasa", "train",
         "--config", str(config), "--domain", str(DOMAIN_FILE),
         "--data", *(str(p) for p in TRAINING_DATA),
-        "--out", str(out_dir), "--fixed-model-name", target.name.removesuffix(".tar.gz"),
+        "--out", str(target.parent), "--fixed-model-name", target.name.removesuffix(".tar.gz"),
     ]
-    subprocess.run(command, cwd=REPO_ROOT, check=True, env=rasa_env())
+    output = subprocess.DEVNULL if quiet else None
+    subprocess.run(command, cwd=REPO_ROOT, check=True, env=rasa_env(), stdout=output, stderr=output)
     if not target.exists():
         raise RuntimeError(f"rasa train finished but {target} is missing")
     return target

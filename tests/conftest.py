@@ -3,23 +3,14 @@ from __future__ import annotations
 
 import os
 import secrets
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from bot.processes import Ports, Stack
+from bot.processes import Stack, free_port, free_ports
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def free_ports() -> Ports:
-    return Ports(backend=free_port(), actions=free_port(), rasa=free_port(), gateway=free_port())
+__all__ = ["free_port", "free_ports"]  # tests import them from here too
 
 
 def stack_env(tmp: Path) -> dict[str, str]:

@@ -12,7 +12,6 @@ import asyncio
 import json
 import re
 import resource
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -24,7 +23,7 @@ from bot.nlu import spacy_pipeline
 from bot.paths import MODELS_DIR, REPO_ROOT, SPACY_PIPELINE_DIR
 from bot.rasa_env import rasa_env
 
-from .report import append_row, machine_description, now
+from .report import append_row, machine_description, now, p50_p95
 
 DEFAULT_DATA = REPO_ROOT.parent / "shared" / "benchmarks" / "massive-de" / "de-DE.jsonl"
 DEFAULT_XSID = REPO_ROOT.parent / "shared" / "benchmarks" / "xsid-de" / "de.test.conll"
@@ -151,9 +150,8 @@ def evaluate(model: Path, utterances: list[Utterance]) -> Scores:
     correct = sum(r["intent"]["name"] == u.intent for r, u in zip(results, utterances))
     gold = [set(u.spans) for u in utterances]
     predicted = [{(e["entity"], e["start"], e["end"]) for e in r.get("entities", [])} for r in results]
-    latencies.sort()
     return Scores(len(utterances), correct / len(utterances), slot_f1(gold, predicted),
-                  statistics.median(latencies), latencies[int(0.95 * (len(latencies) - 1))])
+                  *p50_p95(latencies))
 
 
 def baseline(train_set: list[Utterance], test_set: list[Utterance]) -> tuple[float, float]:

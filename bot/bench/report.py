@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import platform
+import statistics
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -22,6 +23,12 @@ def machine_description() -> str:
         pass
     memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     return f"{cpu}, {os.cpu_count()} cores, {memory:.0f} GiB, Python {platform.python_version()}"
+
+
+def p50_p95(latencies: list[float]) -> tuple[float, float]:
+    """Median and 95th percentile (nearest rank below) of latencies."""
+    ordered = sorted(latencies)
+    return statistics.median(ordered), ordered[int(0.95 * (len(ordered) - 1))]
 
 
 def now() -> str:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from pydantic import BaseSettings, Field
 
-from bot.paths import VAR_DIR
+from bot.paths import TRACKER_DB_NAME, VAR_DIR
 
 
 class StaffSettings(BaseSettings):
@@ -19,7 +19,7 @@ class StaffSettings(BaseSettings):
 
     @property
     def tracker_database_url(self) -> str:
-        return f"sqlite:///{self.data_dir / 'tracker.db'}"
+        return f"sqlite:///{self.data_dir / TRACKER_DB_NAME}"
 
 
 @lru_cache
