@@ -1,15 +1,15 @@
-"""The `buergerbot` command line: train, run, chat, logs purge."""
+"""The `buergerbot` command line: train, run, chat, logs purge, and the staff steps (review,
+export, retrain, evaluate, promote, rollback)."""
 from __future__ import annotations
 
 import argparse
 import logging
-import os
-import secrets
 import signal
 import sys
 import time
 
-from bot.paths import VAR_DIR
+from bot.staff import cli as staff_cli
+from bot.staff.errors import StaffError
 
 logger = logging.getLogger(__name__)
 
@@ -39,23 +39,24 @@ def _purge_quietly() -> None:
         logger.exception("retention purge failed")
 
 
-def local_secret_key() -> str:
-    """BUERGERBOT_SECRET_KEY, or one generated once for this machine under var/ (mode 600)."""
-    if os.environ.get("BUERGERBOT_SECRET_KEY"):
-        return os.environ["BUERGERBOT_SECRET_KEY"]
-    path = VAR_DIR / "secret_key"
-    if not path.exists():
-        VAR_DIR.mkdir(parents=True, exist_ok=True)
-        path.touch(mode=0o600)
-        path.write_text(secrets.token_urlsafe(32), encoding="utf-8")
-    return path.read_text(encoding="utf-8").strip()
-
-
 def cmd_run(_args: argparse.Namespace) -> int:
+    from bot.local_secrets import RASA_TOKEN, SECRET_KEY, local_secret
     from bot.processes import Ports, Stack
+    from bot.staff import registry
+    from bot.staff.context import StaffContext
+    from bot.staff.settings import get_settings as staff_settings
     from bot.training import ensure_model
 
-    stack = Stack(Ports(), ensure_model(), env={"BUERGERBOT_SECRET_KEY": local_secret_key()})
+    current = ensure_model()
+    staff = StaffContext.open(staff_settings())
+    try:  # a model promoted in the staff console after the last training stays live
+        model = registry.choose_model_to_run(registry.live(staff.staff), current)
+    finally:
+        staff.close()
+    if model != current:
+        print(f"Live-Modell aus der Staff-Konsole: {model.name}", flush=True)
+    stack = Stack(Ports(), model, env={"BUERGERBOT_SECRET_KEY": local_secret(SECRET_KEY),
+                                       "BUERGERBOT_RASA_TOKEN": local_secret(RASA_TOKEN)})
     stopping = False
 
     def _stop(_signum: int, _frame: object) -> None:
@@ -71,6 +72,8 @@ def cmd_run(_args: argparse.Namespace) -> int:
             "\nBürgerbot läuft:\n"
             f"  Web-Chat (Demo-Seite):      http://localhost:{stack.ports.gateway}/\n"
             f"  Chat-API:                   {stack.gateway_url}/api/chat   Status: {stack.gateway_url}/health\n"
+            f"  Staff-Konsole:              http://localhost:{stack.ports.gateway}/staff "
+            "(erstes Konto: `.venv/bin/buergerbot staff add NAME --role admin`)\n"
             f"  Service-Backend (API-Doku): {stack.backend_url}/docs\n"
             f"  Action-Server:              {stack.actions_url}/health\n"
             f"  Rasa (REST-Kanal):          {stack.rasa_url}/webhooks/rest/webhook\n"
@@ -148,9 +151,14 @@ def main(argv: list[str] | None = None) -> int:
     purge = logs.add_parser("purge", help="delete conversations older than the retention period")
     purge.add_argument("--days", type=int, help="override BUERGERBOT_RETENTION_DAYS (default 90)")
     purge.set_defaults(func=cmd_logs_purge)
+    staff_cli.add_parsers(sub)
     args = parser.parse_args(argv)
     _setup_logging(args.verbose)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except StaffError as error:  # the one edge where staff errors meet the terminal
+        print(error.text, file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

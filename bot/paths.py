@@ -12,4 +12,6 @@ DOMAIN_FILE = REPO_ROOT / "domain.yml"
 VAR_DIR = REPO_ROOT / "var"
 TRACKER_DB_NAME = "tracker.db"  # Rasa's SQL tracker store, inside the data directory
 # Rasa training data: NLU, rules and stories. data/catalogue/ seeds the backend, not the model.
+# Held-out NLU examples, written independently of the training data: never trained on.
+HELDOUT_NLU_FILE = REPO_ROOT / "tests" / "nlu" / "test_nlu.yml"
 TRAINING_DATA = (DATA_DIR / "nlu", DATA_DIR / "rules.yml", DATA_DIR / "stories.yml")

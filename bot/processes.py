@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -15,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+import yaml
+from sqlalchemy.engine import make_url
 
 from bot.paths import REPO_ROOT, TRACKER_DB_NAME, VAR_DIR
 from bot.rasa_env import rasa_env
@@ -41,6 +44,22 @@ def free_ports() -> Ports:
     return Ports(backend=free_port(), actions=free_port(), rasa=free_port(), gateway=free_port())
 
 
+def tracker_store_config(url: str, sqlite_file: Path) -> dict[str, object]:
+    """Rasa's SQL tracker store settings from a SQLAlchemy URL (PostgreSQL), or a SQLite file."""
+    if not url:
+        return {"type": "SQL", "dialect": "sqlite", "db": str(sqlite_file)}
+    parsed = make_url(url)
+    config: dict[str, object] = {"type": "SQL", "dialect": parsed.drivername, "url": parsed.host or "localhost",
+                                 "db": parsed.database}
+    if parsed.port:
+        config["port"] = parsed.port
+    if parsed.username:
+        config["username"] = parsed.username
+    if parsed.password:
+        config["password"] = parsed.password
+    return config
+
+
 @dataclass
 class Stack:
     ports: Ports
@@ -49,6 +68,13 @@ class Stack:
     log_dir: Path = VAR_DIR / "logs"
     host: str = "127.0.0.1"
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+    # Guards Rasa's HTTP API (model loading, trackers); the gateway and staff tools send it.
+    rasa_token: str = field(default_factory=lambda: secrets.token_urlsafe(24), repr=False)
+
+    @property
+    def rasa_params(self) -> dict[str, str]:
+        """Query parameters for Rasa's HTTP API (not needed for the REST channel)."""
+        return {"token": self.rasa_token}
 
     @property
     def backend_url(self) -> str:
@@ -62,10 +88,15 @@ class Stack:
     def rasa_url(self) -> str:
         return f"http://{self.host}:{self.ports.rasa}"
 
+    def __post_init__(self) -> None:
+        self.rasa_token = self.env.get("BUERGERBOT_RASA_TOKEN") or self.rasa_token
+
+    def _setting(self, name: str) -> str:
+        return self.env.get(name) or os.environ.get(name) or ""
+
     @property
     def tracker_db(self) -> Path:
-        data_dir = self.env.get("BUERGERBOT_DATA_DIR") or os.environ.get("BUERGERBOT_DATA_DIR") or VAR_DIR
-        return Path(data_dir) / TRACKER_DB_NAME
+        return Path(self._setting("BUERGERBOT_DATA_DIR") or VAR_DIR) / TRACKER_DB_NAME
 
     @property
     def gateway_url(self) -> str:
@@ -75,12 +106,12 @@ class Stack:
         run_dir = self.log_dir.parent / f"run-{self.ports.rasa}"
         run_dir.mkdir(parents=True, exist_ok=True)
         endpoints = run_dir / "endpoints.yml"
-        endpoints.write_text(
-            f'action_endpoint:\n  url: "{self.actions_url}/webhook"\n'
-            # Conversations persist in SQLite under the data directory: they are the log staff
-            # review (redacted) and what retention purges.
-            f'tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: "{self.tracker_db}"\n',
-            encoding="utf-8")
+        endpoints.write_text(yaml.safe_dump({
+            "action_endpoint": {"url": f"{self.actions_url}/webhook"},
+            # Conversations persist in the tracker store: the log staff review (redacted) and
+            # what retention purges. SQLite under the data directory unless a URL is set.
+            "tracker_store": tracker_store_config(self._setting("BUERGERBOT_TRACKER_DATABASE_URL"), self.tracker_db),
+        }), encoding="utf-8")
         credentials = run_dir / "credentials.yml"
         credentials.write_text("rest:\n", encoding="utf-8")
         return endpoints, credentials
@@ -95,7 +126,8 @@ class Stack:
             "actions": [python, "-m", "rasa_sdk", "--actions", "actions", "--port", str(self.ports.actions)],
             "rasa": [python, "-m", "rasa", "run", "--enable-api", "--model", str(self.model),
                      "--endpoints", str(endpoints), "--credentials", str(credentials),
-                     "--interface", self.host, "--port", str(self.ports.rasa)],
+                     "--interface", self.host, "--port", str(self.ports.rasa),
+                     f"--auth-token={self.rasa_token}"],  # one argument: a token may start with "-"
             "gateway": [python, "-m", "uvicorn", "--factory", "bot.gateway.app:create_app",
                         "--host", self.host, "--port", str(self.ports.gateway), "--ws", "wsproto",
                         "--no-access-log"],
@@ -103,12 +135,13 @@ class Stack:
 
     def health_urls(self) -> dict[str, str]:
         return {"backend": f"{self.backend_url}/health", "actions": f"{self.actions_url}/health",
-                "rasa": f"{self.rasa_url}/status", "gateway": f"{self.gateway_url}/health"}
+                "rasa": f"{self.rasa_url}/status?token={self.rasa_token}", "gateway": f"{self.gateway_url}/health"}
 
     def start(self, names: tuple[str, ...] = ("backend", "actions", "rasa", "gateway")) -> None:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         env = {**rasa_env(), "BUERGERBOT_BACKEND_URL": self.backend_url, "BUERGERBOT_RASA_URL": self.rasa_url,
-               "BUERGERBOT_ACTIONS_URL": self.actions_url, **self.env}
+               "BUERGERBOT_ACTIONS_URL": self.actions_url, "BUERGERBOT_RASA_TOKEN": self.rasa_token,
+               "BUERGERBOT_INITIAL_MODEL": str(self.model), **self.env}
         commands = self.commands()
         for name in names:
             with open(self.log_dir / f"{name}-{self.ports.rasa}.log", "ab") as log:  # the child keeps its copy

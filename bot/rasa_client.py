@@ -17,18 +17,22 @@ class RasaUnavailable(Exception):
 
 
 class RasaClient:
-    def __init__(self, base_url: str, timeout_seconds: float,
+    def __init__(self, base_url: str, timeout_seconds: float, token: str | None = None,
                  transport: httpx.AsyncBaseTransport | None = None) -> None:
         self.base_url = base_url.rstrip("/")
+        self._api_params = {"token": token} if token else {}
         self._client = httpx.AsyncClient(base_url=self.base_url, timeout=timeout_seconds, transport=transport)
 
     async def aclose(self) -> None:
         await self._client.aclose()
 
-    async def send(self, sender: str, text: str) -> list[dict[str, Any]]:
+    async def send(self, sender: str, text: str, metadata: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         """One user message (or /intent payload) in, the bot's replies out."""
+        body: dict[str, Any] = {"sender": sender, "message": text}
+        if metadata:
+            body["metadata"] = metadata  # stored with the message in the tracker store
         try:
-            response = await self._client.post("/webhooks/rest/webhook", json={"sender": sender, "message": text})
+            response = await self._client.post("/webhooks/rest/webhook", json=body)
             response.raise_for_status()
             return response.json()
         except (httpx.HTTPError, ValueError) as exc:
@@ -36,8 +40,20 @@ class RasaClient:
 
     async def status(self) -> dict[str, Any]:
         try:
-            response = await self._client.get("/status", timeout=3)
+            response = await self._client.get("/status", params=self._api_params, timeout=3)
             response.raise_for_status()
             return response.json()
         except (httpx.HTTPError, ValueError) as exc:
+            raise RasaUnavailable(self.base_url, type(exc).__name__) from exc
+
+    async def load_model(self, model_file: str, timeout_seconds: float = 300.0) -> None:
+        """Replace the running model (PUT /model). Rasa keeps answering with the old one until the
+        new one is loaded, so chats carry on."""
+        try:
+            response = await self._client.put("/model", params=self._api_params, json={"model_file": model_file},
+                                              timeout=timeout_seconds)
+            response.raise_for_status()
+        except httpx.HTTPStatusError as exc:
+            raise RasaUnavailable(self.base_url, f"HTTP {exc.response.status_code}: {exc.response.text[:200]}") from exc
+        except httpx.HTTPError as exc:
             raise RasaUnavailable(self.base_url, type(exc).__name__) from exc

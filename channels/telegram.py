@@ -31,6 +31,9 @@ T = TypeVar("T")
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 TEXT_ONLY = "Ich kann leider nur Textnachrichten lesen. Bitte schreiben Sie mir Ihre Frage."
 NEW_CONVERSATION = "Ein neues Gespräch hat begonnen."
+RATING_THANKS = "Danke für Ihre Rückmeldung."
+RATING_PREFIX = "rate:"
+Rate = Callable[[str, str, int], Awaitable[None]]  # (sender, message ref, +1/-1)
 MAX_ATTEMPTS = 4
 
 
@@ -91,11 +94,12 @@ class CallbackPayloads:
 
 
 class TelegramChannel:
-    def __init__(self, settings: GatewaySettings, chat: ChatService) -> None:
+    def __init__(self, settings: GatewaySettings, chat: ChatService, rate: Rate | None = None) -> None:
         if settings.telegram_bot_token is None:
             raise ValueError("TELEGRAM_BOT_TOKEN is not set")
         self._settings = settings
         self._chat = chat
+        self._rate = rate
         self._payloads = CallbackPayloads()
         builder = (Application.builder().token(settings.telegram_bot_token.get_secret_value())
                    .base_url(settings.telegram_api_base_url))
@@ -150,24 +154,31 @@ class TelegramChannel:
 
     async def _forward(self, chat_id: int, message: IncomingMessage, context: ContextTypes.DEFAULT_TYPE) -> None:
         await with_retry(lambda: context.bot.send_chat_action(chat_id, "typing"))
+        rate_ref = message.message_id if self._rate is not None else None
         try:
             answer = await self._chat.handle(message)
         except ChatRefused as refused:
-            answer = [OutgoingMessage(refused.text)]
-        await self.send(chat_id, answer, context)
+            answer, rate_ref = [OutgoingMessage(refused.text)], None  # nothing to rate
+        await self.send(chat_id, answer, context, rate_ref=rate_ref)
 
-    async def send(self, chat_id: int, messages: list[OutgoingMessage], context: ContextTypes.DEFAULT_TYPE) -> None:
-        for message in messages:
+    async def send(self, chat_id: int, messages: list[OutgoingMessage], context: ContextTypes.DEFAULT_TYPE,
+                   rate_ref: str | None = None) -> None:
+        """Send an answer; with `rate_ref`, its last message carries 👍/👎 buttons."""
+        for number, message in enumerate(messages, start=1):
             parts = split_text(message.text) or [""]
             for index, part in enumerate(parts):
                 last = index == len(parts) - 1
-                markup = self._keyboard(message.buttons) if last and message.buttons else None
+                rating = rate_ref if last and number == len(messages) else None
+                markup = self._keyboard(message.buttons, rating) if last and (message.buttons or rating) else None
                 await with_retry(lambda p=part, m=markup: context.bot.send_message(
                     chat_id, p or "Bitte wählen Sie:", reply_markup=m, disable_web_page_preview=True))
 
-    def _keyboard(self, buttons: list[Button]) -> InlineKeyboardMarkup:
-        return InlineKeyboardMarkup(
-            [[InlineKeyboardButton(b.title[:64], callback_data=self._payloads.encode(b.payload))] for b in buttons])
+    def _keyboard(self, buttons: list[Button], rate_ref: str | None = None) -> InlineKeyboardMarkup:
+        rows = [[InlineKeyboardButton(b.title[:64], callback_data=self._payloads.encode(b.payload))] for b in buttons]
+        if rate_ref:
+            rows.append([InlineKeyboardButton("👍 Hilfreich", callback_data=f"{RATING_PREFIX}1:{rate_ref}"[:64]),
+                         InlineKeyboardButton("👎 Nicht hilfreich", callback_data=f"{RATING_PREFIX}-1:{rate_ref}"[:64])])
+        return InlineKeyboardMarkup(rows)
 
     async def _on_start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         chat_id = update.effective_chat.id
@@ -192,8 +203,13 @@ class TelegramChannel:
 
     async def _on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
-        await with_retry(query.answer)  # stops the spinner on the button
         chat_id = update.effective_chat.id
+        if (query.data or "").startswith(RATING_PREFIX) and self._rate is not None:
+            value, _, ref = query.data.removeprefix(RATING_PREFIX).partition(":")
+            await self._rate(self.sender(chat_id), ref, 1 if value == "1" else -1)
+            await with_retry(lambda: query.answer(RATING_THANKS))
+            return
+        await with_retry(query.answer)  # stops the spinner on the button
         payload = self._payloads.decode(query.data or "")
         if payload is None:
             await self.send(chat_id, [OutgoingMessage("Diese Auswahl ist nicht mehr gültig. Bitte schreiben Sie "

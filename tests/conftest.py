@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -13,9 +15,22 @@ from bot.processes import Stack, free_port, free_ports
 __all__ = ["free_port", "free_ports"]  # tests import them from here too
 
 
+FAST_CONFIG = Path(__file__).parent / "fixtures" / "config-fast.yml"
+
+
 def stack_env(tmp: Path) -> dict[str, str]:
+    """Everything a stack writes stays in `tmp`: databases, and for the staff console's retraining
+    a copy of the training data (never the repository's data/) and its own models directory."""
+    from bot.paths import DATA_DIR
+
+    training = tmp / "training-data"
+    if not training.exists():
+        shutil.copytree(DATA_DIR, training, ignore=shutil.ignore_patterns("catalogue"))
     return {"BUERGERBOT_DATA_DIR": str(tmp), "BUERGERBOT_DATABASE_URL": "",
-            "BUERGERBOT_SECRET_KEY": secrets.token_urlsafe(32), "TELEGRAM_BOT_TOKEN": ""}
+            "BUERGERBOT_SECRET_KEY": secrets.token_urlsafe(32), "TELEGRAM_BOT_TOKEN": "",
+            "BUERGERBOT_TRACKER_DATABASE_URL": "", "BUERGERBOT_STAFF_DATABASE_URL": "",
+            "BUERGERBOT_TRAINING_DATA_DIR": str(training), "BUERGERBOT_MODELS_DIR": str(tmp / "models"),
+            "BUERGERBOT_TRAINING_CONFIG": str(FAST_CONFIG)}
 
 
 @pytest.fixture(scope="session")
@@ -50,17 +65,23 @@ def backend_url(backend_stack: Stack, monkeypatch: pytest.MonkeyPatch) -> Iterat
     get_settings.cache_clear()
 
 
-@pytest.fixture(scope="session")
-def full_stack(trained_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    """Backend, action server and Rasa server on free loopback ports."""
-    tmp = tmp_path_factory.mktemp("stack")
-    stack = Stack(free_ports(), model=trained_model, env=stack_env(tmp), log_dir=tmp / "logs")
+@contextmanager
+def running(stack: Stack, timeout: float = 300) -> Iterator[Stack]:
+    """Start every process of `stack`, wait until ready, stop at the end (on CI, print log tails)."""
     stack.start()
     try:
-        stack.wait_ready(timeout=300)
+        stack.wait_ready(timeout=timeout)
         yield stack
     finally:
         stack.stop()
         if os.environ.get("CI"):
-            for log in (tmp / "logs").glob("*.log"):
+            for log in stack.log_dir.glob("*.log"):
                 print(f"--- {log.name} (tail) ---\n" + "\n".join(log.read_text(errors="replace").splitlines()[-30:]))
+
+
+@pytest.fixture(scope="session")
+def full_stack(trained_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """Backend, action server and Rasa server on free loopback ports."""
+    tmp = tmp_path_factory.mktemp("stack")
+    with running(Stack(free_ports(), model=trained_model, env=stack_env(tmp), log_dir=tmp / "logs")) as stack:
+        yield stack

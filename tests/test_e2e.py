@@ -25,7 +25,8 @@ def test_case_status_conversation(full_stack: Stack):
     assert "Zugangscode" in say(full_stack, sender, "ba 2025 004711")[0]
     replies = say(full_stack, sender, "K7M2Q9")
     assert "in Bearbeitung" in replies[0] and "BA-2025-004711" in replies[0]
-    tracker = httpx.get(f"{full_stack.rasa_url}/conversations/{sender}/tracker", timeout=10).json()
+    tracker = httpx.get(f"{full_stack.rasa_url}/conversations/{sender}/tracker", params=full_stack.rasa_params,
+                        timeout=10).json()
     assert tracker["slots"]["access_code"] is None and tracker["slots"]["case_number"] is None
     slot_values = [e.get("value") for e in tracker["events"] if e["event"] == "slot"]
     assert "K7M2Q9" not in slot_values

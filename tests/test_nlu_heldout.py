@@ -23,7 +23,7 @@ def normalized(text: str) -> str:
 @pytest.fixture(scope="module")
 def predictions(full_stack: Stack) -> list[tuple[object, dict]]:
     examples = load_data(str(HELD_OUT)).intent_examples
-    with httpx.Client(base_url=full_stack.rasa_url, timeout=30) as client:
+    with httpx.Client(base_url=full_stack.rasa_url, params=full_stack.rasa_params, timeout=30) as client:
         return [(ex, client.post("/model/parse", json={"text": ex.get("text")}).json()) for ex in examples]
 
 

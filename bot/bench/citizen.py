@@ -13,13 +13,13 @@ from pathlib import Path
 import httpx
 
 from bot.nlu import spacy_pipeline
-from bot.paths import CONFIG_FILE, REPO_ROOT, SPACY_PIPELINE_DIR
+from bot.paths import CONFIG_FILE, HELDOUT_NLU_FILE, SPACY_PIPELINE_DIR
 from bot.processes import Stack, free_ports
 from bot.training import train
 
 from .report import append_row, machine_description, now, p50_p95
 
-HELD_OUT = REPO_ROOT / "tests" / "nlu" / "test_nlu.yml"
+HELD_OUT = HELDOUT_NLU_FILE
 HEADER = "| date | machine | held-out n | intent accuracy | macro F1 | training | model size | parse p50 | parse p95 |"
 
 
@@ -30,13 +30,13 @@ def train_timed(out_dir: Path) -> tuple[Path, float]:
     return model, time.perf_counter() - started
 
 
-def evaluate(rasa_url: str) -> dict[str, float]:
+def evaluate(rasa_url: str, params: dict[str, str]) -> dict[str, float]:
     from rasa.shared.nlu.training_data.loading import load_data
     from sklearn.metrics import accuracy_score, f1_score
 
     examples = load_data(str(HELD_OUT)).intent_examples
     truth, predicted, latencies = [], [], []
-    with httpx.Client(base_url=rasa_url, timeout=30) as client:
+    with httpx.Client(base_url=rasa_url, params=params, timeout=30) as client:
         client.post("/model/parse", json={"text": "warm-up"})
         for example in examples:
             started = time.perf_counter()
@@ -63,7 +63,7 @@ def main() -> int:
         stack.start(("rasa",))
         try:
             stack.wait_ready(timeout=300)
-            result = evaluate(stack.rasa_url)
+            result = evaluate(stack.rasa_url, stack.rasa_params)
         finally:
             stack.stop()
     row = (f"| {now()} | {machine_description()} | {result['n']} | {result['accuracy']:.3f} | "

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 from collections import OrderedDict
 
 from bot.rasa_client import RasaClient, RasaUnavailable
@@ -51,6 +52,11 @@ class RateLimited(ChatRefused):
                          "Bitte warten Sie einen Moment und versuchen Sie es dann noch einmal.")
 
 
+def message_ref(message: IncomingMessage) -> str:
+    """The channel's message id, or a random one for channels without ids."""
+    return (message.message_id or secrets.token_hex(8))[:64]
+
+
 class ChatService:
     def __init__(self, rasa: RasaClient, *, max_chars: int, per_minute: int, remembered: int = 10_000) -> None:
         self._rasa = rasa
@@ -82,8 +88,10 @@ class ChatService:
         future: asyncio.Future[list[OutgoingMessage]] = asyncio.get_running_loop().create_future()
         if key:
             self._remember(key, future)
+        # The reference ties a later rating of this answer to the message in the tracker store.
+        metadata = {"ref": message_ref(message)}
         try:
-            answer = from_rasa(await self._rasa.send(message.sender, text))
+            answer = from_rasa(await self._rasa.send(message.sender, text, metadata))
         except RasaUnavailable:
             logger.warning("Rasa unavailable for %s", message.sender, exc_info=True)
             answer = [OutgoingMessage(RASA_DOWN)]

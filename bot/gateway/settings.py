@@ -14,6 +14,8 @@ class GatewaySettings(BaseSettings):
     # under var/ when it is not set.
     secret_key: SecretStr = Field(..., env="BUERGERBOT_SECRET_KEY")
     rasa_url: str = "http://127.0.0.1:5005"
+    # Token of Rasa's HTTP API (`rasa run --auth-token`); the REST channel needs none.
+    rasa_token: SecretStr | None = None
     actions_url: str = "http://127.0.0.1:5055"
     backend_url: str = "http://127.0.0.1:8001"
     rasa_timeout_seconds: float = Field(10.0, gt=0)
@@ -27,9 +29,13 @@ class GatewaySettings(BaseSettings):
     telegram_webhook_url: str | None = None
     telegram_api_base_url: str = "https://api.telegram.org/bot"
 
-    @validator("telegram_bot_token", "telegram_webhook_secret", "telegram_webhook_url", pre=True)
+    @validator("telegram_bot_token", "telegram_webhook_secret", "telegram_webhook_url", "rasa_token", pre=True)
     def _empty_is_unset(cls, value: object) -> object:  # noqa: N805 - pydantic validator signature
         return value or None
+
+    @property
+    def rasa_token_value(self) -> str | None:
+        return self.rasa_token.get_secret_value() if self.rasa_token else None
 
     class Config:
         env_prefix = "BUERGERBOT_"

@@ -5,7 +5,7 @@ import json
 import logging
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import FileResponse, JSONResponse
@@ -13,6 +13,8 @@ from pydantic import BaseModel, Field
 
 from bot.gateway.chat import ChatRefused, ChatService
 from bot.gateway.sessions import SessionSigner, sender_for_web
+from bot.staff.context import StaffContext
+from bot.staff.ratings import rate
 from channels.base import IncomingMessage
 
 logger = logging.getLogger(__name__)
@@ -119,3 +121,19 @@ async def webchat_message(body: WebchatMessageIn, request: Request) -> JSONRespo
         return JSONResponse(status_code=refused.status, content={"detail": refused.text, "session": session})
     return JSONResponse({"session": session, "reply_to": body.id, "time": _now(),
                          "messages": [m.to_dict() for m in answer]})
+
+
+class RatingIn(BaseModel):
+    session: str
+    id: str = Field(..., max_length=64, description="the id of the rated answer's question")
+    value: Literal[1, -1]
+
+
+@router.post("/api/webchat/rating", summary="Thumbs up/down for an answer (shown to staff next to the question)")
+def webchat_rating(body: RatingIn, request: Request) -> JSONResponse:
+    signer: SessionSigner = request.app.state.signer
+    if not signer.verify(body.session):
+        return JSONResponse(status_code=403, content={"detail": "Diese Sitzung ist abgelaufen."})
+    staff: StaffContext = request.app.state.staff
+    rate(staff.staff, sender_for_web(body.session), body.id, body.value)
+    return JSONResponse({"ok": True})

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import itertools
+import time
 from collections.abc import Iterator
 from dataclasses import replace
 
@@ -118,3 +119,28 @@ def test_new_conversation_command(telegram_gateway, telegram_api):
     chat_id = chat()
     post(telegram_gateway, text_message(next(_ids), chat_id, "/neu"))
     assert texts_for(telegram_api, chat_id, 1)[0]["text"] == "Ein neues Gespräch hat begonnen."
+
+
+def test_answers_can_be_rated_and_the_rating_reaches_the_staff_database(telegram_gateway, telegram_api):
+    import sqlalchemy as sa
+
+    chat_id = chat()
+    question = text_message(next(_ids), chat_id, "Wann hat das Bürgeramt geöffnet?")
+    post(telegram_gateway, question)
+    answer = texts_for(telegram_api, chat_id, 1)[-1]
+    rating_row = answer["reply_markup"]["inline_keyboard"][-1]
+    assert [b["text"] for b in rating_row] == ["👍 Hilfreich", "👎 Nicht hilfreich"]
+    press = button_press(next(_ids), chat_id, rating_row[1]["callback_data"])
+    post(telegram_gateway, press)
+    deadline = time.monotonic() + 30
+    while not (answers := [p for p in telegram_api.sent("answerCallbackQuery")
+                           if p["callback_query_id"] == press["callback_query"]["id"]]):
+        assert time.monotonic() < deadline, "the rating was not answered"
+        time.sleep(0.2)
+    assert answers[0]["text"] == "Danke für Ihre Rückmeldung."
+    engine = sa.create_engine(f"sqlite:///{telegram_gateway.env['BUERGERBOT_DATA_DIR']}/staff.db")
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text("SELECT ref, value FROM ratings WHERE sender_id = :s"),
+                            {"s": f"telegram:{chat_id}"}).all()
+    engine.dispose()
+    assert [(r.ref, r.value) for r in rows] == [(str(question["message"]["message_id"]), -1)]

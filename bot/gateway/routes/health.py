@@ -21,9 +21,10 @@ async def _probe(client: httpx.AsyncClient, url: str) -> str:
 @router.get("/health", summary="State of the gateway and the services behind it")
 async def health(request: Request) -> JSONResponse:
     settings = request.app.state.settings
+    rasa_status = f"{settings.rasa_url}/status?token={settings.rasa_token_value or ''}"
     async with httpx.AsyncClient(timeout=2) as client:
         rasa, actions, backend = await asyncio.gather(
-            _probe(client, f"{settings.rasa_url}/status"), _probe(client, f"{settings.actions_url}/health"),
+            _probe(client, rasa_status), _probe(client, f"{settings.actions_url}/health"),
             _probe(client, f"{settings.backend_url}/health"))
     components = {"rasa": rasa, "actions": actions, "backend": backend}
     telegram = request.app.state.telegram

@@ -32,6 +32,8 @@
     },
     kioskReset: 'Das Gespräch wurde aus Datenschutzgründen zurückgesetzt.',
     sendFailed: 'Ihre Nachricht konnte nicht gesendet werden.',
+    rating: { question: 'War diese Antwort hilfreich?', up: 'Ja', down: 'Nein', thanks: 'Danke für Ihre Rückmeldung.',
+      failed: 'Ihre Bewertung konnte nicht gespeichert werden.' },
     genericError: 'Es ist ein Fehler aufgetreten. Bitte versuchen Sie es erneut.',
   };
 
@@ -220,7 +222,39 @@
     if (entry.kind !== 'system') node.append(renderMeta(entry));
     if (entry.kind === 'user') setDelivery(node, entry.failed ? 'failed' : isPending(entry.id) ? 'pending' : 'sent');
     if (entry.kind === 'bot' && entry.buttons && entry.buttons.length) node.append(renderQuickReplies(entry.buttons));
+    if (entry.kind === 'bot' && entry.rateable && entry.replyTo) node.append(renderRating(entry));
     return node;
+  }
+
+  /** Thumbs up/down for the last message of an answer; staff see the rating next to the question. */
+  function renderRating(entry) {
+    const question = el('span', { className: 'bb-rating-question', text: TEXT.rating.question });
+    const feedback = el('span', { className: 'bb-rating-feedback', role: 'status' });
+    const group = el('div', { className: 'bb-rating', role: 'group', 'aria-label': TEXT.rating.question }, [question]);
+    const choices = [['up', 1, '\u{1F44D}'], ['down', -1, '\u{1F44E}']].map(([key, value, symbol]) => {
+      const node = el('button', { type: 'button', className: 'bb-rating-button', 'aria-pressed': String(entry.rating === value) },
+        [el('span', { 'aria-hidden': 'true', text: `${symbol} ` }), TEXT.rating[key]]);
+      node.addEventListener('click', () => rate(entry, value, choices, feedback));
+      return node;
+    });
+    group.append(...choices, feedback);
+    return group;
+  }
+
+  async function rate(entry, value, choices, feedback) {
+    const response = await fetch(`${config.base}/api/webchat/rating`, {
+      method: 'POST', headers: { 'Content-Type': 'application/json' }, credentials: 'omit', cache: 'no-store',
+      body: JSON.stringify({ session: state.session, id: entry.replyTo, value }),
+    }).catch(() => null);
+    if (!response || !response.ok) {
+      feedback.textContent = TEXT.rating.failed;
+      return;
+    }
+    entry.rating = value;
+    save();
+    choices[0].setAttribute('aria-pressed', String(value === 1));
+    choices[1].setAttribute('aria-pressed', String(value === -1));
+    feedback.textContent = TEXT.rating.thanks;
   }
 
   function renderMeta(entry) {
@@ -306,13 +340,14 @@
     const replyTo = typeof frame.reply_to === 'string' ? frame.reply_to : null;
     // The server de-duplicates resent messages; ignore a replayed copy of a reply already shown.
     if (replyTo && state.history.some((e) => e.kind === 'bot' && e.replyTo === replyTo && e.time === time)) return;
-    for (const message of messages) {
-      if (!message || typeof message !== 'object') continue;
+    const valid = messages.filter((message) => message && typeof message === 'object');
+    valid.forEach((message, index) => {
       const buttons = (Array.isArray(message.buttons) ? message.buttons : [])
         .filter((b) => b && typeof b.title === 'string')
         .map((b) => ({ title: b.title, payload: typeof b.payload === 'string' ? b.payload : b.title }));
-      addEntry({ kind: 'bot', text: typeof message.text === 'string' ? message.text : '', time, replyTo, buttons });
-    }
+      const rateable = index === valid.length - 1; // one rating per answer, under its last message
+      addEntry({ kind: 'bot', text: typeof message.text === 'string' ? message.text : '', time, replyTo, buttons, rateable });
+    });
   }
 
   const findMessageNode = (id) => Array.from(ui.log.children).find((node) => node.dataset.id === id) || null;

@@ -9,15 +9,16 @@ from fastapi.testclient import TestClient
 from bot.gateway.app import create_app
 from bot.gateway.chat import RASA_DOWN
 from bot.gateway.settings import GatewaySettings
+from bot.staff.settings import StaffSettings
 
 CLOSED = "http://127.0.0.1:9"  # nothing listens on the discard port
 
 
 @pytest.fixture
-def client() -> Iterator[TestClient]:
+def client(tmp_path) -> Iterator[TestClient]:
     settings = GatewaySettings(secret_key="test-secret", rasa_url=CLOSED, actions_url=CLOSED, backend_url=CLOSED,
                                rate_limit_per_minute=5, telegram_bot_token=None)
-    with TestClient(create_app(settings)) as test_client:
+    with TestClient(create_app(settings, StaffSettings(data_dir=tmp_path, rasa_url=CLOSED))) as test_client:
         yield test_client
 
 

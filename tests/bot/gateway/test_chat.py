@@ -44,7 +44,7 @@ def test_sessions_are_signed_and_unguessable():
     assert len({signer.new() for _ in range(100)}) == 100
 
 
-async def _cancelled_send(sender: str, text: str):
+async def _cancelled_send(sender: str, text: str, metadata: dict | None = None):
     import asyncio
 
     raise asyncio.CancelledError()

@@ -1,0 +1,62 @@
+"""Who is calling a /staff route: session cookie, CSRF token and role checks (FastAPI dependencies)."""
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
+
+from bot.staff.accounts import StaffUser
+from bot.staff.auth_sessions import StaffSession, find_session
+from bot.staff.context import StaffContext
+
+SESSION_COOKIE = "bb_staff"
+LOGIN_CSRF_COOKIE = "bb_staff_login"
+CSRF_HEADER = "X-CSRF-Token"
+NOT_LOGGED_IN = "Bitte melden Sie sich an."
+BAD_CSRF = "Die Anfrage wurde abgelehnt: CSRF-Token fehlt oder ist ungültig. Bitte laden Sie die Seite neu."
+
+
+def staff_context(request: Request) -> StaffContext:
+    return request.app.state.staff
+
+
+def current_session(request: Request) -> StaffSession:
+    session = find_session(staff_context(request).staff, request.cookies.get(SESSION_COOKIE))
+    if session is None:
+        raise HTTPException(status_code=401, detail=NOT_LOGGED_IN)
+    return session
+
+
+def checked_session(request: Request, session: Annotated[StaffSession, Depends(current_session)]) -> StaffSession:
+    """For state changes: the session's CSRF token must come back in a header (SameSite cookies
+    alone do not cover every browser and sub-domain case)."""
+    if not session.csrf_matches(request.headers.get(CSRF_HEADER)):
+        raise HTTPException(status_code=403, detail=BAD_CSRF)
+    return session
+
+
+def _user(session: Annotated[StaffSession, Depends(current_session)]) -> StaffUser:
+    return session.user
+
+
+def _acting_user(session: Annotated[StaffSession, Depends(checked_session)]) -> StaffUser:
+    return session.user
+
+
+def _acting_admin(user: Annotated[StaffUser, Depends(_acting_user)]) -> StaffUser:
+    if not user.is_admin:
+        raise HTTPException(status_code=403, detail="Dafür fehlt Ihnen die Berechtigung (nur Administration).")
+    return user
+
+
+def _admin(user: Annotated[StaffUser, Depends(_user)]) -> StaffUser:
+    if not user.is_admin:
+        raise HTTPException(status_code=403, detail="Dafür fehlt Ihnen die Berechtigung (nur Administration).")
+    return user
+
+
+Staff = Annotated[StaffContext, Depends(staff_context)]
+StaffUserDep = Annotated[StaffUser, Depends(_user)]          # read-only routes
+ActingUser = Annotated[StaffUser, Depends(_acting_user)]     # state changes: login + CSRF
+ActingAdmin = Annotated[StaffUser, Depends(_acting_admin)]   # state changes reserved to admins
+AdminUser = Annotated[StaffUser, Depends(_admin)]            # admin-only reading (audit log)

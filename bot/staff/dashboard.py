@@ -1,0 +1,63 @@
+"""Dashboard figures from the tracker store and the staff database."""
+from __future__ import annotations
+
+import json
+import time
+from collections import Counter, defaultdict
+from datetime import datetime, timezone
+from typing import Any
+
+import sqlalchemy as sa
+
+from .inbox import CHANNELS, FALLBACK_INTENT, _events, channel_of
+from .tables import ratings
+
+
+def _day(timestamp: float) -> str:
+    return datetime.fromtimestamp(timestamp, timezone.utc).strftime("%Y-%m-%d")
+
+
+def summarise(rows: list[tuple[str, float, str | None, float]], rating_rows: list[tuple[float, int]],
+              low_confidence: float) -> dict[str, Any]:
+    """rows: (sender_id, timestamp, intent, confidence) of citizens' typed messages."""
+    per_day: dict[str, Counter[str]] = defaultdict(Counter)
+    intents: Counter[str] = Counter()
+    fallback = low = 0
+    for sender_id, timestamp, intent, confidence in rows:
+        per_day[_day(timestamp)][channel_of(sender_id)] += 1
+        intents[intent or "?"] += 1
+        fallback += intent == FALLBACK_INTENT
+        low += confidence < low_confidence
+    rated: dict[str, Counter[str]] = defaultdict(Counter)
+    for timestamp, value in rating_rows:
+        rated[_day(timestamp)]["up" if value > 0 else "down"] += 1
+    total = len(rows)
+    return {
+        "total": total,
+        "messages_per_day": [{"day": day, **{c: per_day[day][c] for c in (*CHANNELS, "other")}}
+                             for day in sorted(per_day)],
+        "top_intents": [{"intent": name, "count": count} for name, count in intents.most_common(10)],
+        "fallback_rate": round(fallback / total, 4) if total else 0.0,
+        "low_confidence_rate": round(low / total, 4) if total else 0.0,
+        "ratings": {"up": sum(c["up"] for c in rated.values()), "down": sum(c["down"] for c in rated.values()),
+                    "per_day": [{"day": day, "up": rated[day]["up"], "down": rated[day]["down"]}
+                                for day in sorted(rated)]},
+    }
+
+
+def dashboard(tracker: sa.engine.Engine, staff: sa.engine.Engine, days: int, low_confidence: float) -> dict[str, Any]:
+    since = time.time() - days * 86_400
+    rows: list[tuple[str, float, str | None, float]] = []
+    if sa.inspect(tracker).has_table("events"):
+        with tracker.connect() as conn:
+            for row in conn.execute(sa.select(_events.c.sender_id, _events.c.timestamp, _events.c.data)
+                                    .where(_events.c.type_name == "user", _events.c.timestamp >= since)):
+                event = json.loads(row.data)
+                if (event.get("text") or "").startswith("/"):
+                    continue  # button presses are not understood, they are chosen
+                intent = (event.get("parse_data") or {}).get("intent") or {}
+                rows.append((row.sender_id, row.timestamp, intent.get("name"), float(intent.get("confidence") or 0)))
+    with staff.connect() as conn:
+        rating_rows = [(r.at, r.value) for r in conn.execute(sa.select(ratings.c.at, ratings.c.value)
+                                                             .where(ratings.c.at >= since))]
+    return {"days": days, **summarise(rows, rating_rows, low_confidence)}

@@ -1,0 +1,106 @@
+"""The staff database: accounts, console sessions, audit log, reviews, ratings, models, jobs.
+
+SQLAlchemy Core tables (SQLite by default, PostgreSQL by URL). Conversations themselves stay
+in Rasa's tracker store; reviews point at its event ids and keep only redacted text.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData()
+
+staff_users = sa.Table(
+    "staff_users", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.String(64), nullable=False, unique=True),
+    sa.Column("password_hash", sa.String(255), nullable=False),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("failed_logins", sa.Integer, nullable=False, default=0),
+    sa.Column("locked_until", sa.Float),
+    sa.Column("created_at", sa.Float, nullable=False),
+)
+
+staff_sessions = sa.Table(
+    "staff_sessions", metadata,
+    sa.Column("token_hash", sa.String(64), primary_key=True),  # sha256 of the cookie value
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("staff_users.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("csrf_token", sa.String(64), nullable=False),
+    sa.Column("expires_at", sa.Float, nullable=False),
+)
+
+audit_log = sa.Table(
+    "audit_log", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("at", sa.Float, nullable=False, index=True),
+    sa.Column("actor", sa.String(64), nullable=False),
+    sa.Column("action", sa.String(64), nullable=False),
+    sa.Column("target", sa.String(255), nullable=False, default=""),
+    sa.Column("detail", sa.JSON, nullable=False, default=dict),
+)
+
+reviews = sa.Table(
+    "reviews", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("event_id", sa.Integer, nullable=False, unique=True),  # tracker store events.id
+    sa.Column("sender_id", sa.String(255), nullable=False),
+    sa.Column("text", sa.Text, nullable=False),  # redacted
+    sa.Column("predicted_intent", sa.String(255)),
+    sa.Column("status", sa.String(16), nullable=False),  # confirmed | corrected | discarded
+    sa.Column("intent", sa.String(255)),
+    sa.Column("entities", sa.JSON, nullable=False, default=list),
+    sa.Column("reviewer", sa.String(64), nullable=False),
+    sa.Column("reviewed_at", sa.Float, nullable=False),
+)
+
+ratings = sa.Table(
+    "ratings", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("sender_id", sa.String(255), nullable=False),
+    sa.Column("ref", sa.String(64), nullable=False),  # the rated user message's reference
+    sa.Column("value", sa.Integer, nullable=False),  # +1 helpful, -1 not helpful
+    sa.Column("at", sa.Float, nullable=False),
+    sa.UniqueConstraint("sender_id", "ref", name="uq_rating_message"),
+)
+
+model_versions = sa.Table(
+    "model_versions", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.String(255), nullable=False, unique=True),
+    sa.Column("path", sa.Text, nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("created_by", sa.String(64), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),  # candidate | live | retired
+    sa.Column("evaluation", sa.JSON),
+    sa.Column("promoted_at", sa.Float),
+    sa.Column("promoted_by", sa.String(64)),
+)
+
+jobs = sa.Table(
+    "jobs", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),  # running | succeeded | failed
+    sa.Column("progress", sa.Float, nullable=False, default=0.0),
+    sa.Column("stage", sa.String(255), nullable=False, default=""),
+    sa.Column("error", sa.Text),
+    sa.Column("result", sa.JSON),
+    sa.Column("created_by", sa.String(64), nullable=False),
+    sa.Column("started_at", sa.Float, nullable=False),
+    sa.Column("finished_at", sa.Float),
+)
+
+
+def engine_for(url: str) -> sa.engine.Engine:
+    """An engine; for SQLite, the file's directory is created first."""
+    if url.startswith("sqlite:///"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    return sa.create_engine(url, future=True, pool_pre_ping=True)
+
+
+def connect(url: str) -> sa.engine.Engine:
+    """An engine for the staff database, with its tables created if missing."""
+    engine = engine_for(url)
+    metadata.create_all(engine)
+    return engine
