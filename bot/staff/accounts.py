@@ -57,24 +57,28 @@ def add_user(engine: sa.engine.Engine, name: str, password: str, role: str) -> S
 
 def authenticate(engine: sa.engine.Engine, name: str, password: str, now: float | None = None) -> StaffUser:
     now = now or time.time()
-    with engine.begin() as conn:
+    with engine.begin() as conn:  # the failure count must be committed before the error is raised
         row = conn.execute(sa.select(staff_users).where(staff_users.c.name == name)).first()
         if row is None:
             _verify(_DUMMY_HASH, password)
-            raise LoginFailed()
-        if row.locked_until and row.locked_until > now:
-            raise AccountLocked(name, max(1, int((row.locked_until - now) // 60) + 1))
-        if not _verify(row.password_hash, password):
+            error: Exception | None = LoginFailed()
+        elif row.locked_until and row.locked_until > now:
+            error = AccountLocked(name, max(1, int((row.locked_until - now) // 60) + 1))
+        elif not _verify(row.password_hash, password):
             failures = row.failed_logins + 1
             locked = now + LOCK_SECONDS if failures >= MAX_FAILURES else None
             conn.execute(staff_users.update().where(staff_users.c.id == row.id).values(
                 failed_logins=0 if locked else failures, locked_until=locked))
             logger.warning("failed staff login for %s (%d)", name, failures)
-            raise LoginFailed()
-        values: dict[str, object] = {"failed_logins": 0, "locked_until": None}
-        if _hasher.check_needs_rehash(row.password_hash):
-            values["password_hash"] = _hasher.hash(password)
-        conn.execute(staff_users.update().where(staff_users.c.id == row.id).values(**values))
+            error = LoginFailed()
+        else:
+            values: dict[str, object] = {"failed_logins": 0, "locked_until": None}
+            if _hasher.check_needs_rehash(row.password_hash):
+                values["password_hash"] = _hasher.hash(password)
+            conn.execute(staff_users.update().where(staff_users.c.id == row.id).values(**values))
+            error = None
+    if error is not None:
+        raise error
     return StaffUser(row.id, row.name, row.role)
 
 

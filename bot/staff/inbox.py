@@ -170,6 +170,8 @@ def list_messages(tracker: sa.engine.Engine, staff: sa.engine.Engine, flt: Inbox
 
 
 def get_message(tracker: sa.engine.Engine, staff: sa.engine.Engine, event_id: int) -> InboxItem | None:
+    if not sa.inspect(tracker).has_table("events"):  # Rasa has not stored a conversation yet
+        return None
     with tracker.connect() as conn:
         row = conn.execute(sa.select(_events.c.id, _events.c.sender_id, _events.c.timestamp, _events.c.data)
                            .where(_events.c.id == event_id, _events.c.type_name == "user")).first()

@@ -4,6 +4,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from bot.gateway.app import create_app
@@ -97,3 +98,17 @@ def test_demo_page_and_widget_are_served_with_a_strict_policy(client: TestClient
 
 def test_telegram_webhook_is_off_without_token(client: TestClient):
     assert client.post("/telegram/webhook", json={}).status_code == 404
+
+
+def test_web_ratings_need_a_valid_session_and_a_known_value(client: TestClient):
+    session = client.post("/api/webchat/message", json={"session": "", "id": "q1", "text": "Hallo"}).json()["session"]
+    assert client.post("/api/webchat/rating", json={"session": session, "id": "q1", "value": -1}).json() == {"ok": True}
+    assert client.post("/api/webchat/rating", json={"session": session, "id": "q1", "value": 1}).status_code == 200
+    assert client.post("/api/webchat/rating", json={"session": "forged.1", "id": "q1", "value": 1}).status_code == 403
+    bad = client.post("/api/webchat/rating", json={"session": session, "id": "q1", "value": 5})
+    assert bad.status_code == 422 and "value" in bad.json()["detail"]
+    assert client.post("/api/webchat/rating", json={"session": session, "id": "x y", "value": 1}).status_code == 422
+    staff = client.app.state.staff.staff
+    with staff.connect() as conn:
+        rows = conn.execute(sa.text("SELECT sender_id, ref, value FROM ratings")).all()
+    assert [(r.ref, r.value) for r in rows] == [("q1", 1)] and rows[0].sender_id.startswith("web:")

@@ -57,3 +57,12 @@ def test_command_line_purge(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cap
         get_settings.cache_clear()
     assert "1 Gespräche gelöscht" in capsys.readouterr().out
     assert list(asyncio.run(store.keys())) == []
+
+
+def test_tracker_store_settings_for_postgresql_and_sqlite(tmp_path):
+    from bot.processes import tracker_store_config
+
+    assert tracker_store_config("", tmp_path / "t.db") == {"type": "SQL", "dialect": "sqlite", "db": str(tmp_path / "t.db")}
+    assert tracker_store_config("postgresql://bot:pw@127.0.0.1:5432/buergerbot", tmp_path / "t.db") == {
+        "type": "SQL", "dialect": "postgresql", "url": "127.0.0.1", "port": 5432, "db": "buergerbot",
+        "username": "bot", "password": "pw"}

@@ -1,0 +1,95 @@
+"""The NLU inbox over a tracker store written by Rasa's own SQLTrackerStore."""
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import date
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from bot.staff.inbox import InboxFilter, list_messages, parse_event, pseudonym
+from bot.staff.ratings import rate
+from bot.staff.reviews import review
+from bot.staff.tables import connect
+from bot.paths import DOMAIN_FILE
+
+
+def user_event(text: str, intent: str, confidence: float, ref: str, timestamp: float):
+    from rasa.shared.core.events import UserUttered
+
+    parse = {"intent": {"name": intent, "confidence": confidence}, "entities": [],
+             "intent_ranking": [{"name": intent, "confidence": confidence}, {"name": "help", "confidence": 0.1}]}
+    return UserUttered(text, parse["intent"], [], parse, timestamp=timestamp, metadata={"ref": ref})
+
+
+@pytest.fixture
+def stores(tmp_path: Path):
+    from rasa.core.tracker_store import SQLTrackerStore
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    store = SQLTrackerStore(Domain.empty(), dialect="sqlite", db=str(tmp_path / "tracker.db"))
+    now = time.time()
+    conversations = {
+        "web:abc": [("Was kostet ein Reisepass?", "ask_fees", 0.95, "r1"), ("/affirm", "affirm", 1.0, "r2")],
+        "telegram:42": [("Ich heiße Erika Muster", "nlu_fallback", 0.3, "7"), ("Danke", "thank", 0.55, "8")],
+    }
+    for sender, messages in conversations.items():
+        tracker = DialogueStateTracker(sender, None)
+        for offset, (text, intent, confidence, ref) in enumerate(messages):
+            tracker.update(user_event(text, intent, confidence, ref, now - 100 + offset))
+        asyncio.run(store.save(tracker))
+    tracker_engine = sa.create_engine(f"sqlite:///{tmp_path / 'tracker.db'}")
+    staff_engine = connect(f"sqlite:///{tmp_path / 'staff.db'}")
+    yield tracker_engine, staff_engine
+    tracker_engine.dispose()
+    staff_engine.dispose()
+
+
+def texts(stores, **filters) -> list[str]:
+    items, _ = list_messages(*stores, InboxFilter(**filters))
+    return [i.text for i in items]
+
+
+def test_typed_messages_newest_first_redacted_without_button_payloads(stores):
+    assert texts(stores) == ["Danke", "Ich heiße [NAME]", "Was kostet ein Reisepass?"]
+
+
+@pytest.mark.parametrize("filters, expected", [
+    ({"low_confidence": True}, ["Danke", "Ich heiße [NAME]"]),
+    ({"fallback": True}, ["Ich heiße [NAME]"]),
+    ({"intent": "ask_fees"}, ["Was kostet ein Reisepass?"]),
+    ({"channel": "telegram"}, ["Danke", "Ich heiße [NAME]"]),
+    ({"q": "reisepass"}, ["Was kostet ein Reisepass?"]),
+    ({"q": "Erika"}, []),  # the search sees only the redacted text
+    ({"date_from": date(2000, 1, 1), "date_to": date(2000, 1, 2)}, []),
+])
+def test_filters(stores, filters, expected):
+    assert texts(stores, **filters) == expected
+
+
+def test_reviews_and_ratings_appear_next_to_the_message(stores):
+    tracker, staff = stores
+    rate(staff, "telegram:42", "8", -1)
+    first = list_messages(tracker, staff, InboxFilter(q="Danke"))[0][0]
+    assert first.rating == -1 and first.review is None
+    review(tracker, staff, DOMAIN_FILE, event_id=first.id, decision="confirm", actor="anna")
+    assert texts(stores, rated_down=True) == ["Danke"]
+    assert texts(stores, reviewed=True) == ["Danke"] and "Danke" not in texts(stores, reviewed=False)
+    item = list_messages(tracker, staff, InboxFilter(reviewed=True))[0][0]
+    assert item.review["status"] == "confirmed" and item.review["intent"] == "thank"
+    assert "sender_id" not in item.public() and item.public()["conversation"] == pseudonym("telegram:42")
+
+
+def test_pages_follow_the_cursor(stores):
+    tracker, staff = stores
+    page, cursor = list_messages(tracker, staff, InboxFilter(), limit=2)
+    rest, end = list_messages(tracker, staff, InboxFilter(), limit=2, before=cursor)
+    assert [i.text for i in page + rest] == ["Danke", "Ich heiße [NAME]", "Was kostet ein Reisepass?"]
+    assert end is None
+
+
+def test_parse_event_ignores_payloads():
+    assert parse_event(1, "web:x", 0.0, {"text": "/greet"}) is None
