@@ -122,6 +122,27 @@ def test_no_serious_accessibility_violations(page):
     assert serious == [], serious
 
 
+def test_an_answer_can_be_rated_and_staff_see_the_rating(page, full_stack: Stack):
+    import sqlalchemy as sa
+
+    page.goto("/")
+    send(page, "Wo ist das Standesamt?")
+    page.locator(f"{BOT} .bb-rating").last.wait_for()
+    assert page.locator(f"{BOT} .bb-rating").count() == 1  # one rating per answer, under its last message
+    no = page.locator(".bb-rating-button", has_text="Nein").last
+    no.click()
+    page.locator(".bb-rating-feedback", has_text="Danke für Ihre Rückmeldung.").wait_for()
+    assert no.get_attribute("aria-pressed") == "true"
+    page.reload()
+    page.locator(f"{BOT} .bb-rating").last.wait_for()
+    assert page.locator(".bb-rating-button", has_text="Nein").last.get_attribute("aria-pressed") == "true"
+    engine = sa.create_engine(f"sqlite:///{full_stack.env['BUERGERBOT_DATA_DIR']}/staff.db")
+    with engine.connect() as conn:
+        values = [r.value for r in conn.execute(sa.text("SELECT value FROM ratings WHERE sender_id LIKE 'web:%'"))]
+    engine.dispose()
+    assert -1 in values
+
+
 def test_kiosk_mode_stores_nothing_and_resets_itself(page):
     page.goto("/?kiosk=1&kiosk_timeout=3")
     send(page, "Was kostet ein Reisepass?")

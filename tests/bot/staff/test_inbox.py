@@ -1,8 +1,9 @@
-"""The NLU inbox over a tracker store written by Rasa's own SQLTrackerStore."""
+"""The NLU inbox over a tracker store written by Rasa's own SQLTrackerStore (SQLite and PostgreSQL)."""
 from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 from datetime import date
 from pathlib import Path
 
@@ -24,13 +25,35 @@ def user_event(text: str, intent: str, confidence: float, ref: str, timestamp: f
     return UserUttered(text, parse["intent"], [], parse, timestamp=timestamp, metadata={"ref": ref})
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_urls(request, tmp_path: Path):
+    """(tracker store URL, staff database URL): SQLite files, or a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'tracker.db'}", f"sqlite:///{tmp_path / 'staff.db'}"
+        return
+    name = f"buergerbot_test_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine("postgresql://postgres@127.0.0.1:5432/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f"CREATE DATABASE {name}"))
+    url = f"postgresql://postgres@127.0.0.1:5432/{name}"
+    try:
+        yield url, url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f"DROP DATABASE {name} WITH (FORCE)"))
+        admin.dispose()
+
+
 @pytest.fixture
-def stores(tmp_path: Path):
+def stores(database_urls):
     from rasa.core.tracker_store import SQLTrackerStore
     from rasa.shared.core.domain import Domain
     from rasa.shared.core.trackers import DialogueStateTracker
 
-    store = SQLTrackerStore(Domain.empty(), dialect="sqlite", db=str(tmp_path / "tracker.db"))
+    tracker_url, staff_url = database_urls
+    parsed = sa.engine.make_url(tracker_url)
+    store = SQLTrackerStore(Domain.empty(), dialect=parsed.drivername, host=parsed.host, port=parsed.port,
+                            db=parsed.database, username=parsed.username)
     now = time.time()
     conversations = {
         "web:abc": [("Was kostet ein Reisepass?", "ask_fees", 0.95, "r1"), ("/affirm", "affirm", 1.0, "r2")],
@@ -41,8 +64,9 @@ def stores(tmp_path: Path):
         for offset, (text, intent, confidence, ref) in enumerate(messages):
             tracker.update(user_event(text, intent, confidence, ref, now - 100 + offset))
         asyncio.run(store.save(tracker))
-    tracker_engine = sa.create_engine(f"sqlite:///{tmp_path / 'tracker.db'}")
-    staff_engine = connect(f"sqlite:///{tmp_path / 'staff.db'}")
+    store.engine.dispose()
+    tracker_engine = sa.create_engine(tracker_url)
+    staff_engine = connect(staff_url)
     yield tracker_engine, staff_engine
     tracker_engine.dispose()
     staff_engine.dispose()
