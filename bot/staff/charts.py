@@ -9,7 +9,12 @@ PALETTE = ("#1f5f99", "#b35806", "#2d7d46", "#6b4c9a")  # distinguishable, ≥ 3
 def bar_chart(title: str, labels: list[str], series: dict[str, list[int]], *, width: int = 640,
               height: int = 260) -> str:
     """Stacked vertical bars; `series` maps a legend name to one value per label."""
-    left, bottom, top = 40, 60, 30
+    # Labels are rotated by 40°: long ones need room below the axis and left of the first bar.
+    longest = max((len(label) for label in labels), default=0)
+    first_half_step = (width - 50) / max(len(labels), 1) / 2
+    left = max(40, round(4.8 * longest - first_half_step + 6))
+    bottom, top = max(60, round(4.2 * longest + 36)), 30
+    height += max(0, bottom - 60)
     plot_w, plot_h = width - left - 10, height - bottom - top
     totals = [sum(values[i] for values in series.values()) for i in range(len(labels))]
     peak = max(totals, default=0) or 1

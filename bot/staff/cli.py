@@ -79,7 +79,8 @@ def cmd_review_list(args: argparse.Namespace) -> int:
     flt = InboxFilter(low_confidence=args.low_confidence, fallback=args.fallback, intent=args.intent,
                       channel=args.channel, rated_down=args.rated_down,
                       reviewed=False if args.open else None, q=args.search)
-    items, _ = list_messages(ctx.tracker, ctx.staff, flt, limit=args.limit, low_confidence=ctx.settings.low_confidence)
+    items, _ = list_messages(ctx.tracker, ctx.staff, flt, limit=args.limit, low_confidence=ctx.settings.low_confidence,
+                             zone=ctx.settings.timezone)
     for item in items:
         status = item.review["status"] if item.review else "offen"
         rating = {1: "👍", -1: "👎"}.get(item.rating or 0, " ")
@@ -184,8 +185,11 @@ def _print_evaluation(name: str, evaluation: dict[str, Any]) -> None:
 
 def cmd_models(_args: argparse.Namespace) -> int:
     from . import registry
+    from .retrain import live_model
 
-    for model in registry.all_models(_context().staff):
+    ctx = _context()
+    live_model(ctx.settings, ctx.staff)  # the model Rasa runs is listed even before the first retrain
+    for model in registry.all_models(ctx.staff):
         heldout = (model["evaluation"] or {}).get("heldout", {}).get("candidate", {}).get("accuracy")
         print(f"{model['name']:36} {model['status']:10} {_when(model['created_at'])} "
               f"{'' if heldout is None else f'{heldout:.1%}'}")

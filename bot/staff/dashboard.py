@@ -4,8 +4,9 @@ from __future__ import annotations
 import json
 import time
 from collections import Counter, defaultdict
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
@@ -13,24 +14,25 @@ from .inbox import CHANNELS, FALLBACK_INTENT, _events, channel_of
 from .tables import ratings
 
 
-def _day(timestamp: float) -> str:
-    return datetime.fromtimestamp(timestamp, timezone.utc).strftime("%Y-%m-%d")
+def _day(timestamp: float, zone: ZoneInfo) -> str:
+    return datetime.fromtimestamp(timestamp, zone).strftime("%Y-%m-%d")
 
 
 def summarise(rows: list[tuple[str, float, str | None, float]], rating_rows: list[tuple[float, int]],
-              low_confidence: float) -> dict[str, Any]:
+              low_confidence: float, zone: str = "Europe/Berlin") -> dict[str, Any]:
     """rows: (sender_id, timestamp, intent, confidence) of citizens' typed messages."""
+    tz = ZoneInfo(zone)
     per_day: dict[str, Counter[str]] = defaultdict(Counter)
     intents: Counter[str] = Counter()
     fallback = low = 0
     for sender_id, timestamp, intent, confidence in rows:
-        per_day[_day(timestamp)][channel_of(sender_id)] += 1
+        per_day[_day(timestamp, tz)][channel_of(sender_id)] += 1
         intents[intent or "?"] += 1
         fallback += intent == FALLBACK_INTENT
         low += confidence < low_confidence
     rated: dict[str, Counter[str]] = defaultdict(Counter)
     for timestamp, value in rating_rows:
-        rated[_day(timestamp)]["up" if value > 0 else "down"] += 1
+        rated[_day(timestamp, tz)]["up" if value > 0 else "down"] += 1
     total = len(rows)
     return {
         "total": total,
@@ -45,7 +47,8 @@ def summarise(rows: list[tuple[str, float, str | None, float]], rating_rows: lis
     }
 
 
-def dashboard(tracker: sa.engine.Engine, staff: sa.engine.Engine, days: int, low_confidence: float) -> dict[str, Any]:
+def dashboard(tracker: sa.engine.Engine, staff: sa.engine.Engine, days: int, low_confidence: float,
+              zone: str = "Europe/Berlin") -> dict[str, Any]:
     since = time.time() - days * 86_400
     rows: list[tuple[str, float, str | None, float]] = []
     if sa.inspect(tracker).has_table("events"):
@@ -60,4 +63,4 @@ def dashboard(tracker: sa.engine.Engine, staff: sa.engine.Engine, days: int, low
     with staff.connect() as conn:
         rating_rows = [(r.at, r.value) for r in conn.execute(sa.select(ratings.c.at, ratings.c.value)
                                                              .where(ratings.c.at >= since))]
-    return {"days": days, **summarise(rows, rating_rows, low_confidence)}
+    return {"days": days, **summarise(rows, rating_rows, low_confidence, zone)}

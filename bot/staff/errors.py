@@ -6,6 +6,7 @@ class StaffError(Exception):
     """Base class: `text` is shown to staff (German), `status` is the HTTP status."""
 
     status = 400
+    code = "error"  # machine-readable, for the console
 
     def __init__(self, text: str) -> None:
         super().__init__(text)
@@ -52,6 +53,8 @@ class Conflict(StaffError):
 
 
 class PromotionRefused(Conflict):
+    code = "promotion_refused"  # an admin may override with a reason
+
     def __init__(self, candidate: str, live_accuracy: float, candidate_accuracy: float, limit: float) -> None:
         super().__init__(
             f"Übernahme abgelehnt: Die Trefferquote auf dem Testdatensatz fällt von {live_accuracy:.1%} auf "

@@ -8,8 +8,9 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
@@ -81,12 +82,20 @@ def parse_event(event_id: int, sender_id: str, timestamp: float, data: str | dic
         id=event_id, at=timestamp, channel=channel_of(sender_id), conversation=pseudonym(sender_id),
         text=redact(text), intent=intent.get("name"),
         confidence=round(float(intent.get("confidence") or 0.0), 4),
-        entities=[{"entity": e.get("entity"), "value": redact(str(e.get("value", "")))}
-                  for e in parse.get("entities") or []],
+        entities=[{"entity": e.get("entity"), "value": redact(str(e.get("value", ""))),
+                   "text": redact(_surface(text, e))} for e in parse.get("entities") or []],
         alternatives=[{"name": r.get("name"), "confidence": round(float(r.get("confidence") or 0), 4)}
                       for r in ranking[:3]],
         sender_id=sender_id, ref=(event.get("metadata") or {}).get("ref"),
     )
+
+
+def _surface(text: str, entity: dict[str, Any]) -> str:
+    """The words as the citizen wrote them (the value may be canonical: "buergeramt")."""
+    start, end = entity.get("start"), entity.get("end")
+    if isinstance(start, int) and isinstance(end, int) and 0 <= start < end <= len(text):
+        return text[start:end]
+    return str(entity.get("value", ""))
 
 
 def matches(item: InboxItem, flt: InboxFilter, low_confidence: float) -> bool:
@@ -102,11 +111,11 @@ def matches(item: InboxItem, flt: InboxFilter, low_confidence: float) -> bool:
     return not flt.q or flt.q.casefold() in item.text.casefold()
 
 
-def _day_start(day: date) -> float:
-    return datetime.combine(day, datetime.min.time(), tzinfo=timezone.utc).timestamp()
+def _day_start(day: date, zone: str) -> float:
+    return datetime.combine(day, datetime.min.time(), tzinfo=ZoneInfo(zone)).timestamp()
 
 
-def _query(flt: InboxFilter, before: int | None) -> sa.sql.Select:
+def _query(flt: InboxFilter, before: int | None, zone: str) -> sa.sql.Select:
     query = sa.select(_events.c.id, _events.c.sender_id, _events.c.timestamp, _events.c.data).where(
         _events.c.type_name == "user").order_by(_events.c.id.desc())
     if before is not None:
@@ -118,9 +127,9 @@ def _query(flt: InboxFilter, before: int | None) -> sa.sql.Select:
     if flt.channel:
         query = query.where(_events.c.sender_id.like(f"{flt.channel}:%"))
     if flt.date_from:
-        query = query.where(_events.c.timestamp >= _day_start(flt.date_from))
+        query = query.where(_events.c.timestamp >= _day_start(flt.date_from, zone))
     if flt.date_to:
-        query = query.where(_events.c.timestamp < _day_start(flt.date_to + timedelta(days=1)))
+        query = query.where(_events.c.timestamp < _day_start(flt.date_to + timedelta(days=1), zone))
     return query
 
 
@@ -143,7 +152,7 @@ def _attach(staff: sa.engine.Engine, items: list[InboxItem]) -> None:
 
 
 def list_messages(tracker: sa.engine.Engine, staff: sa.engine.Engine, flt: InboxFilter, *, limit: int = 50,
-                  before: int | None = None, low_confidence: float = 0.6,
+                  before: int | None = None, low_confidence: float = 0.6, zone: str = "Europe/Berlin",
                   max_scanned: int = 20_000) -> tuple[list[InboxItem], int | None]:
     """One page of matching messages, newest first, and the cursor for the next page (or None)."""
     page: list[InboxItem] = []
@@ -153,7 +162,7 @@ def list_messages(tracker: sa.engine.Engine, staff: sa.engine.Engine, flt: Inbox
         return [], None
     while len(page) < limit and scanned < max_scanned:
         with tracker.connect() as conn:
-            rows = conn.execute(_query(flt, cursor).limit(_BATCH)).all()
+            rows = conn.execute(_query(flt, cursor, zone).limit(_BATCH)).all()
         if not rows:
             return page, None
         scanned += len(rows)

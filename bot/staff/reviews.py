@@ -38,7 +38,9 @@ def review(tracker: sa.engine.Engine, staff: sa.engine.Engine, domain_file: Path
             raise InvalidInput("Eine nicht verstandene Nachricht kann nicht bestätigt werden: "
                                "bitte wählen Sie die richtige Absicht.")
         status, intent = "confirmed", item.intent
-        entities = [e for e in item.entities if e["entity"] in entity_types] if entities is None else entities
+        if entities is None:  # the predicted entities, as written in the (redacted) text
+            entities = [{"entity": e["entity"], "value": e["text"]} for e in item.entities
+                        if e["entity"] in entity_types and e["text"] and e["text"] in item.text]
     elif decision == "correct":
         status = "corrected"
     else:

@@ -25,6 +25,7 @@ class StaffSettings(BaseSettings):
     initial_model: Path | None = None  # the model Rasa was started with (set by `buergerbot run`)
     heldout_nlu_file: Path = HELDOUT_NLU_FILE
     max_accuracy_drop: float = Field(0.01, ge=0, description="Promotion is refused above this held-out drop.")
+    timezone: str = "Europe/Berlin"  # day boundaries of date filters and of the dashboard
     low_confidence: float = Field(0.6, gt=0, lt=1, description="Below this the inbox flags a message.")
 
     session_hours: float = Field(8.0, gt=0)

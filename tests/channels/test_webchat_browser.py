@@ -3,39 +3,27 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from bot.processes import Stack
+from tests.browser import axe_violations, chromium
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 
-CHROMIUM = Path("/usr/bin/chromium")
-AXE = Path(__file__).parents[1] / "web" / "node_modules" / "axe-core" / "axe.min.js"
 BOT = "#buergerbot-log .bb-msg.bb-bot"
 USER = "#buergerbot-log .bb-msg.bb-user"
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    if not CHROMIUM.exists():
-        pytest.fail("Chromium is missing: `apt-get install -y chromium` (.ci/run installs it)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync",
-                  "--disable-background-networking", "--disable-component-update"])
+    with chromium() as browser:
         yield browser
-        browser.close()
 
 
 @pytest.fixture
 def page(browser, full_stack: Stack):
-    # bypass_csp lets the test inject axe-core; the page itself keeps its strict policy.
-    context = browser.new_context(base_url=full_stack.gateway_url, bypass_csp=True, locale="de-DE")
+    context = browser.new_context(base_url=full_stack.gateway_url, locale="de-DE")  # the page's real CSP
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
@@ -97,7 +85,7 @@ def test_keyboard_only(page):
     page.keyboard.press("Escape")
     assert page.evaluate("document.activeElement.id") == "buergerbot-launcher"
     page.keyboard.press("Enter")
-    page.wait_for_function("document.activeElement.id === 'buergerbot-input'")
+    page.wait_for_function("() => document.activeElement.id === 'buergerbot-input'")
 
 
 def test_markup_is_shown_as_text(page):
@@ -113,13 +101,7 @@ def test_no_serious_accessibility_violations(page):
     page.goto("/")
     send(page, "Was kostet ein Personalausweis?")
     wait_for_bot_text(page, "Personalausweis")
-    page.add_script_tag(path=str(AXE))
-    result = page.evaluate("""async () => {
-        const r = await axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}});
-        return r.violations.map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.map(n => n.target.join(' '))}));
-    }""")
-    serious = [v for v in result if v["impact"] in ("serious", "critical")]
-    assert serious == [], serious
+    assert axe_violations(page) == []
 
 
 def test_an_answer_can_be_rated_and_staff_see_the_rating(page, full_stack: Stack):
@@ -149,7 +131,7 @@ def test_kiosk_mode_stores_nothing_and_resets_itself(page):
     wait_for_bot_text(page, "Gebühr für Reisepass")
     assert page.evaluate("localStorage.length + sessionStorage.length") == 0
     assert page.evaluate("document.cookie") == ""
-    page.wait_for_function("document.querySelectorAll('#buergerbot-log .bb-msg.bb-user').length === 0",
+    page.wait_for_function("() => document.querySelectorAll('#buergerbot-log .bb-msg.bb-user').length === 0",
                            timeout=15_000)
     assert "zurückgesetzt" in page.locator("#buergerbot-log").inner_text()
     assert page.evaluate("localStorage.length") == 0
@@ -161,7 +143,7 @@ def test_message_typed_while_offline_is_sent_on_reconnect(page, full_stack: Stac
     wait_for_bot_text(page, "Guten Tag")
     full_stack.stop(("gateway",))
     try:
-        page.wait_for_function("!/^Verbunden/.test(document.querySelector('#buergerbot-status').innerText)",
+        page.wait_for_function("() => !/^Verbunden/.test(document.querySelector('#buergerbot-status').innerText)",
                                timeout=15_000)
         send(page, "Was kostet eine Meldebescheinigung?")
         page.locator(USER, has_text="Meldebescheinigung").wait_for()

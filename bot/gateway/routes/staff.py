@@ -133,7 +133,7 @@ def messages(_user: StaffUserDep, ctx: Staff, low_confidence: bool = False, fall
     flt = InboxFilter(low_confidence, fallback, intent or None, channel, date_from, date_to, rated_down, reviewed,
                       q or None)
     items, cursor = list_messages(ctx.tracker, ctx.staff, flt, limit=limit, before=before,
-                                  low_confidence=ctx.settings.low_confidence)
+                                  low_confidence=ctx.settings.low_confidence, zone=ctx.settings.timezone)
     return {"items": [i.public() for i in items], "next": cursor, "low_confidence": ctx.settings.low_confidence}
 
 
@@ -244,13 +244,13 @@ def rollback_model(body: RollbackIn, user: ActingAdmin, ctx: Staff) -> dict[str,
 # --- dashboard, audit log --------------------------------------------------------------------
 @router.get("/api/dashboard")
 def dashboard_data(_user: StaffUserDep, ctx: Staff, days: int = Query(30, ge=1, le=366)) -> dict[str, Any]:
-    return dashboard(ctx.tracker, ctx.staff, days, ctx.settings.low_confidence)
+    return dashboard(ctx.tracker, ctx.staff, days, ctx.settings.low_confidence, ctx.settings.timezone)
 
 
 @router.get("/api/charts/{name}.svg")
 def chart(name: Literal["messages", "intents", "ratings"], _user: StaffUserDep, ctx: Staff,
           days: int = Query(30, ge=1, le=366)) -> Response:
-    data = dashboard(ctx.tracker, ctx.staff, days, ctx.settings.low_confidence)
+    data = dashboard(ctx.tracker, ctx.staff, days, ctx.settings.low_confidence, ctx.settings.timezone)
     if name == "messages":
         rows = data["messages_per_day"]
         svg = bar_chart(f"Nachrichten pro Tag und Kanal (letzte {days} Tage)", [r["day"][5:] for r in rows],
@@ -276,6 +276,6 @@ def register_error_handler(app: Any) -> None:
     """Staff domain errors become JSON with German text, at this one edge."""
 
     async def handler(_request: Request, exc: StaffError) -> JSONResponse:
-        return JSONResponse(status_code=exc.status, content={"detail": exc.text})
+        return JSONResponse(status_code=exc.status, content={"detail": exc.text, "code": exc.code})
 
     app.add_exception_handler(StaffError, handler)

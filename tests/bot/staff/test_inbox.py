@@ -20,9 +20,10 @@ from bot.paths import DOMAIN_FILE
 def user_event(text: str, intent: str, confidence: float, ref: str, timestamp: float):
     from rasa.shared.core.events import UserUttered
 
-    parse = {"intent": {"name": intent, "confidence": confidence}, "entities": [],
+    entities = [{"entity": "service", "value": "reisepass", "start": 15, "end": 24}] if "Reisepass" in text else []
+    parse = {"intent": {"name": intent, "confidence": confidence}, "entities": entities,
              "intent_ranking": [{"name": intent, "confidence": confidence}, {"name": "help", "confidence": 0.1}]}
-    return UserUttered(text, parse["intent"], [], parse, timestamp=timestamp, metadata={"ref": ref})
+    return UserUttered(text, parse["intent"], entities, parse, timestamp=timestamp, metadata={"ref": ref})
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -117,3 +118,11 @@ def test_pages_follow_the_cursor(stores):
 
 def test_parse_event_ignores_payloads():
     assert parse_event(1, "web:x", 0.0, {"text": "/greet"}) is None
+
+
+def test_confirming_keeps_entities_as_written_not_their_canonical_value(stores):
+    tracker, staff = stores
+    item = list_messages(tracker, staff, InboxFilter(q="Reisepass"))[0][0]
+    assert item.entities == [{"entity": "service", "value": "reisepass", "text": "Reisepass"}]
+    result = review(tracker, staff, DOMAIN_FILE, event_id=item.id, decision="confirm", actor="anna")
+    assert result["entities"] == [{"entity": "service", "value": "Reisepass"}]
