@@ -3,6 +3,8 @@ replica and the command line see the same state."""
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -36,11 +38,30 @@ def recent(engine: sa.engine.Engine, limit: int = 10) -> list[dict[str, Any]]:
         return [_public(r) for r in conn.execute(sa.select(jobs).order_by(jobs.c.id.desc()).limit(limit))]
 
 
+def _owner() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def abandon_running(engine: sa.engine.Engine) -> None:
-    """At start-up: jobs left 'running' by a stopped process will never finish."""
+    """At start-up: jobs left 'running' by a stopped process on this host will never finish.
+    (Jobs of other replicas, or of live processes here, are left alone.)"""
+    host = socket.gethostname()
     with engine.begin() as conn:
-        conn.execute(jobs.update().where(jobs.c.status == "running").values(
-            status="failed", error="Abgebrochen: der Dienst wurde neu gestartet.", finished_at=time.time()))
+        for row in conn.execute(sa.select(jobs.c.id, jobs.c.owner).where(jobs.c.status == "running")).all():
+            owner_host, _, pid = (row.owner or "").rpartition(":")
+            if owner_host == host and pid.isdigit() and not _alive(int(pid)):
+                conn.execute(jobs.update().where(jobs.c.id == row.id).values(
+                    status="failed", error="Abgebrochen: der Dienst wurde neu gestartet.", finished_at=time.time()))
 
 
 def create(engine: sa.engine.Engine, kind: str, actor: str) -> int:
@@ -48,7 +69,8 @@ def create(engine: sa.engine.Engine, kind: str, actor: str) -> int:
         if conn.execute(sa.select(jobs.c.id).where(jobs.c.status == "running")).first():
             raise Conflict("Es läuft schon ein Training. Bitte warten Sie, bis es fertig ist.")
         return conn.execute(jobs.insert().values(kind=kind, status="running", progress=0.0, stage="Start",
-                                                 created_by=actor, started_at=time.time())).inserted_primary_key[0]
+                                                 created_by=actor, owner=_owner(),
+                                                 started_at=time.time())).inserted_primary_key[0]
 
 
 def run(engine: sa.engine.Engine, job_id: int, work: Work) -> dict[str, Any]:

@@ -87,6 +87,7 @@ jobs = sa.Table(
     sa.Column("error", sa.Text),
     sa.Column("result", sa.JSON),
     sa.Column("created_by", sa.String(64), nullable=False),
+    sa.Column("owner", sa.String(255), nullable=False, default=""),  # host:pid of the process running it
     sa.Column("started_at", sa.Float, nullable=False),
     sa.Column("finished_at", sa.Float),
 )
