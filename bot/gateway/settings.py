@@ -18,7 +18,9 @@ class GatewaySettings(BaseSettings):
     rasa_token: SecretStr | None = None
     actions_url: str = "http://127.0.0.1:5055"
     backend_url: str = "http://127.0.0.1:8001"
-    rasa_timeout_seconds: float = Field(10.0, gt=0)
+    # Generous: while Rasa loads a promoted model (about 5 s on 2 cores) it answers nothing,
+    # and a citizen's message must wait rather than fail.
+    rasa_timeout_seconds: float = Field(30.0, gt=0)
     max_message_chars: int = 2000
     rate_limit_per_minute: int = 20
 
