@@ -32,6 +32,7 @@ def telegram_gateway(full_stack: Stack, telegram_api: FakeTelegramAPI, tmp_path_
     logs = tmp_path_factory.mktemp("telegram-gateway")
     stack = Stack(replace(full_stack.ports, gateway=free_port()), full_stack.model, log_dir=logs, env={
         **full_stack.env,
+        "BUERGERBOT_RASA_TOKEN": full_stack.rasa_token,  # the same Rasa server
         "TELEGRAM_BOT_TOKEN": "123456:TEST-TOKEN",
         "BUERGERBOT_TELEGRAM_API_BASE_URL": telegram_api.base_url,
         "BUERGERBOT_TELEGRAM_WEBHOOK_SECRET": SECRET,
