@@ -44,11 +44,14 @@ def compare(examples: list[dict[str, str]], live: list[str], candidate: list[str
     return result
 
 
-def check_promotion(evaluation: dict[str, Any] | None, candidate: str, max_drop: float) -> None:
-    """Raise PromotionRefused when held-out accuracy drops by more than `max_drop` (or is unknown)."""
+def check_promotion(evaluation: dict[str, Any] | None, candidate: str, max_drop: float,
+                    live_now: float | None = None) -> None:
+    """Raise PromotionRefused when held-out accuracy drops by more than `max_drop` (or is unknown).
+    `live_now`: the held-out accuracy of the model live now, when it is not the one the candidate
+    was compared with (another model was promoted since); the stricter figure counts."""
     if not evaluation or "heldout" not in evaluation:
         raise PromotionRefused(candidate, float("nan"), float("nan"), max_drop)
-    live = evaluation["heldout"]["live"]["accuracy"]
+    live = max(evaluation["heldout"]["live"]["accuracy"], live_now or 0.0)
     new = evaluation["heldout"]["candidate"]["accuracy"]
     if live - new > max_drop + 1e-9:
         raise PromotionRefused(candidate, live, new, max_drop)

@@ -45,7 +45,7 @@ def promote(settings: StaffSettings, staff: sa.engine.Engine, name: str, user: S
         raise Conflict(f"{name} ist schon das Live-Modell.")
     reason = (override_reason or "").strip()
     try:
-        check_promotion(model["evaluation"], name, settings.max_accuracy_drop)
+        check_promotion(model["evaluation"], name, settings.max_accuracy_drop, _live_accuracy(staff, model))
         overridden = False
     except PromotionRefused:
         if not reason:
@@ -60,6 +60,15 @@ def promote(settings: StaffSettings, staff: sa.engine.Engine, name: str, user: S
                      {"reason": reason} if overridden else {})
     logger.info("model %s promoted by %s%s", name, user.name, " (override)" if overridden else "")
     return registry.get(staff, name)
+
+
+def _live_accuracy(staff: sa.engine.Engine, candidate: dict[str, Any]) -> float | None:
+    """Held-out accuracy of the model live now, if it differs from the one the candidate was
+    compared with and its own evaluation is known."""
+    live = registry.live(staff)
+    if live is None or live["name"] == (candidate["evaluation"] or {}).get("live_model"):
+        return None
+    return ((live["evaluation"] or {}).get("heldout") or {}).get("candidate", {}).get("accuracy")
 
 
 def rollback(settings: StaffSettings, staff: sa.engine.Engine, user: StaffUser, name: str | None = None) -> dict[str, Any]:

@@ -49,3 +49,9 @@ def test_promotion_is_refused_above_one_point_or_without_evaluation(result):
 def test_confusion_matrix_picture_is_a_png(tmp_path: Path):
     picture = confusion_png(["greet", "thank"], ["greet", "greet"], tmp_path / "cm.png", "Test")
     assert picture.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_stricter_live_model_promoted_since_counts():
+    check_promotion(evaluation(0.90, 0.91), "m", 0.01)
+    with pytest.raises(PromotionRefused):
+        check_promotion(evaluation(0.90, 0.91), "m", 0.01, live_now=0.95)
