@@ -22,7 +22,7 @@ _RULES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\b(?:19|20)\d{2}-\d{2}-\d{2}\b"), "[DATUM]"),
     (re.compile(r"(?<![\w])(?:\+|00)?\d[\d /()-]{6,}\d"), "[TELEFON]"),
     (re.compile(rf"\b[A-ZÄÖÜ][\wäöüß-]*{_STREET_SUFFIX}\s+\d+\s?[a-zA-Z]?\b", re.IGNORECASE), "[ADRESSE]"),
-    (re.compile(rf"\b(?:[A-ZÄÖÜ][\wäöüß-]*\s)?(?:Straße|Strasse|Weg|Allee|Platz|Gasse|Ring)\s+\d+\s?[a-zA-Z]?\b"), "[ADRESSE]"),
+    (re.compile(r"\b(?:[A-ZÄÖÜ][\wäöüß-]*\s)?(?:Straße|Strasse|Weg|Allee|Platz|Gasse|Ring)\s+\d+\s?[a-zA-Z]?\b"), "[ADRESSE]"),
     (re.compile(rf"\b((?:ich\s+heiße|ich\s+heisse|mein\s+name\s+ist|ich\s+bin\s+(?:der|die))\s+)"
                 rf"({_NAME_WORD}(?:\s+{_NAME_WORD})?)", re.IGNORECASE), r"\1[NAME]"),
 ]

@@ -46,7 +46,6 @@ def test_a_failed_job_keeps_a_german_message(engine):
 def test_only_one_job_runs_at_a_time_and_restarts_abandon_it(engine):
     import socket
 
-    import sqlalchemy as sa
 
     from bot.staff.tables import jobs as jobs_table
 
