@@ -69,7 +69,7 @@ class Stack:
     host: str = "127.0.0.1"
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
     # Guards Rasa's HTTP API (model loading, trackers); the gateway and staff tools send it.
-    rasa_token: str = field(default_factory=lambda: secrets.token_urlsafe(24), repr=False)
+    rasa_token: str = field(default="", repr=False)
 
     @property
     def rasa_params(self) -> dict[str, str]:
@@ -89,7 +89,7 @@ class Stack:
         return f"http://{self.host}:{self.ports.rasa}"
 
     def __post_init__(self) -> None:
-        self.rasa_token = self.env.get("BUERGERBOT_RASA_TOKEN") or self.rasa_token
+        self.rasa_token = self.rasa_token or self.env.get("BUERGERBOT_RASA_TOKEN") or secrets.token_urlsafe(24)
 
     def _setting(self, name: str) -> str:
         return self.env.get(name) or os.environ.get(name) or ""

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -46,14 +47,31 @@ class RasaClient:
         except (httpx.HTTPError, ValueError) as exc:
             raise RasaUnavailable(self.base_url, type(exc).__name__) from exc
 
-    async def load_model(self, model_file: str, timeout_seconds: float = 300.0) -> None:
-        """Replace the running model (PUT /model). Rasa keeps answering with the old one until the
-        new one is loaded, so chats carry on."""
+
+class RasaApi:
+    """Rasa's HTTP API for the staff tools (blocking: they run in worker threads and the CLI)."""
+
+    def __init__(self, base_url: str, token: str | None) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._params = {"token": token} if token else {}
+
+    def model_file(self) -> str | None:
+        """The file name of the model Rasa answers with (Rasa reports no directory)."""
         try:
-            response = await self._client.put("/model", params=self._api_params, json={"model_file": model_file},
-                                              timeout=timeout_seconds)
+            response = httpx.get(f"{self.base_url}/status", params=self._params, timeout=5)
+            response.raise_for_status()
+            return Path(response.json().get("model_file") or "").name or None
+        except (httpx.HTTPError, ValueError) as exc:
+            raise RasaUnavailable(self.base_url, type(exc).__name__) from exc
+
+    def load_model(self, model_file: Path, timeout_seconds: float = 300.0) -> None:
+        """Replace the running model (PUT /model). Rasa swaps the agent once the new model is
+        loaded; until then it answers nothing, so callers must allow for a few seconds."""
+        try:
+            response = httpx.put(f"{self.base_url}/model", params=self._params, json={"model_file": str(model_file)},
+                                 timeout=timeout_seconds)
             response.raise_for_status()
         except httpx.HTTPStatusError as exc:
-            raise RasaUnavailable(self.base_url, f"HTTP {exc.response.status_code}: {exc.response.text[:200]}") from exc
+            raise RasaUnavailable(self.base_url, f"HTTP {exc.response.status_code}") from exc
         except httpx.HTTPError as exc:
             raise RasaUnavailable(self.base_url, type(exc).__name__) from exc

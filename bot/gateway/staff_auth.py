@@ -8,6 +8,7 @@ from fastapi import Depends, HTTPException, Request
 from bot.staff.accounts import StaffUser
 from bot.staff.auth_sessions import StaffSession, find_session
 from bot.staff.context import StaffContext
+from bot.staff.errors import Forbidden
 
 SESSION_COOKIE = "bb_staff"
 LOGIN_CSRF_COOKIE = "bb_staff_login"
@@ -43,16 +44,18 @@ def _acting_user(session: Annotated[StaffSession, Depends(checked_session)]) -> 
     return session.user
 
 
-def _acting_admin(user: Annotated[StaffUser, Depends(_acting_user)]) -> StaffUser:
+def _admin_only(user: StaffUser) -> StaffUser:
     if not user.is_admin:
-        raise HTTPException(status_code=403, detail="Dafür fehlt Ihnen die Berechtigung (nur Administration).")
+        raise Forbidden(user.name, "diese Aktion")
     return user
+
+
+def _acting_admin(user: Annotated[StaffUser, Depends(_acting_user)]) -> StaffUser:
+    return _admin_only(user)
 
 
 def _admin(user: Annotated[StaffUser, Depends(_user)]) -> StaffUser:
-    if not user.is_admin:
-        raise HTTPException(status_code=403, detail="Dafür fehlt Ihnen die Berechtigung (nur Administration).")
-    return user
+    return _admin_only(user)
 
 
 Staff = Annotated[StaffContext, Depends(staff_context)]

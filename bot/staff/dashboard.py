@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
-from .inbox import CHANNELS, FALLBACK_INTENT, _events, channel_of
+from .inbox import CHANNELS, FALLBACK_INTENT, tracker_events, channel_of
 from .tables import ratings
 
 
@@ -53,8 +53,8 @@ def dashboard(tracker: sa.engine.Engine, staff: sa.engine.Engine, days: int, low
     rows: list[tuple[str, float, str | None, float]] = []
     if sa.inspect(tracker).has_table("events"):
         with tracker.connect() as conn:
-            for row in conn.execute(sa.select(_events.c.sender_id, _events.c.timestamp, _events.c.data)
-                                    .where(_events.c.type_name == "user", _events.c.timestamp >= since)):
+            for row in conn.execute(sa.select(tracker_events.c.sender_id, tracker_events.c.timestamp, tracker_events.c.data)
+                                    .where(tracker_events.c.type_name == "user", tracker_events.c.timestamp >= since)):
                 event = json.loads(row.data)
                 if (event.get("text") or "").startswith("/"):
                     continue  # button presses are not understood, they are chosen

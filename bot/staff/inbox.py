@@ -20,7 +20,8 @@ from .tables import ratings, reviews
 FALLBACK_INTENT = "nlu_fallback"
 CHANNELS = ("web", "telegram", "api")
 _BATCH = 500
-_events = sa.table("events", sa.column("id"), sa.column("sender_id"), sa.column("type_name"),
+# Rasa's SQLTrackerStore table (only the columns read here).
+tracker_events = sa.table("events", sa.column("id"), sa.column("sender_id"), sa.column("type_name"),
                    sa.column("timestamp"), sa.column("intent_name"), sa.column("data"))
 
 
@@ -116,20 +117,20 @@ def _day_start(day: date, zone: str) -> float:
 
 
 def _query(flt: InboxFilter, before: int | None, zone: str) -> sa.sql.Select:
-    query = sa.select(_events.c.id, _events.c.sender_id, _events.c.timestamp, _events.c.data).where(
-        _events.c.type_name == "user").order_by(_events.c.id.desc())
+    query = sa.select(tracker_events.c.id, tracker_events.c.sender_id, tracker_events.c.timestamp, tracker_events.c.data).where(
+        tracker_events.c.type_name == "user").order_by(tracker_events.c.id.desc())
     if before is not None:
-        query = query.where(_events.c.id < before)
+        query = query.where(tracker_events.c.id < before)
     if flt.intent:
-        query = query.where(_events.c.intent_name == flt.intent)
+        query = query.where(tracker_events.c.intent_name == flt.intent)
     elif flt.fallback:
-        query = query.where(_events.c.intent_name == FALLBACK_INTENT)
+        query = query.where(tracker_events.c.intent_name == FALLBACK_INTENT)
     if flt.channel:
-        query = query.where(_events.c.sender_id.like(f"{flt.channel}:%"))
+        query = query.where(tracker_events.c.sender_id.like(f"{flt.channel}:%"))
     if flt.date_from:
-        query = query.where(_events.c.timestamp >= _day_start(flt.date_from, zone))
+        query = query.where(tracker_events.c.timestamp >= _day_start(flt.date_from, zone))
     if flt.date_to:
-        query = query.where(_events.c.timestamp < _day_start(flt.date_to + timedelta(days=1), zone))
+        query = query.where(tracker_events.c.timestamp < _day_start(flt.date_to + timedelta(days=1), zone))
     return query
 
 
@@ -182,8 +183,8 @@ def get_message(tracker: sa.engine.Engine, staff: sa.engine.Engine, event_id: in
     if not sa.inspect(tracker).has_table("events"):  # Rasa has not stored a conversation yet
         return None
     with tracker.connect() as conn:
-        row = conn.execute(sa.select(_events.c.id, _events.c.sender_id, _events.c.timestamp, _events.c.data)
-                           .where(_events.c.id == event_id, _events.c.type_name == "user")).first()
+        row = conn.execute(sa.select(tracker_events.c.id, tracker_events.c.sender_id, tracker_events.c.timestamp, tracker_events.c.data)
+                           .where(tracker_events.c.id == event_id, tracker_events.c.type_name == "user")).first()
     item = parse_event(row.id, row.sender_id, row.timestamp, row.data) if row else None
     if item:
         _attach(staff, [item])

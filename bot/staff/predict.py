@@ -42,8 +42,8 @@ def predict(models: list[Path], texts: list[str], work_dir: Path) -> dict[str, l
     completed = subprocess.run([sys.executable, "-m", "bot.staff.predict", str(examples), str(out),
                                 *map(str, models)], cwd=REPO_ROOT, env=rasa_env(), capture_output=True, text=True)
     if completed.returncode != 0:
-        raise RuntimeError("prediction failed: " + completed.stderr.strip().splitlines()[-1:][0]
-                           if completed.stderr.strip() else f"prediction failed ({completed.returncode})")
+        last_line = (completed.stderr.strip().splitlines() or [f"exit code {completed.returncode}"])[-1]
+        raise RuntimeError(f"prediction failed: {last_line}")
     return json.loads(out.read_text(encoding="utf-8"))
 
 

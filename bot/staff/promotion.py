@@ -9,8 +9,9 @@ import logging
 from pathlib import Path
 from typing import Any
 
-import httpx
 import sqlalchemy as sa
+
+from bot.rasa_client import RasaUnavailable
 
 from . import audit, registry
 from .accounts import StaffUser
@@ -24,14 +25,10 @@ MIN_REASON_CHARS = 10
 
 def load_into_rasa(settings: StaffSettings, model: Path) -> None:
     try:
-        response = httpx.put(f"{settings.rasa_url}/model", params={"token": settings.rasa_token_value},
-                             json={"model_file": str(model)}, timeout=300)
-    except httpx.HTTPError as exc:
-        raise RasaUnreachable(f"Der Rasa-Server ist nicht erreichbar ({type(exc).__name__}); "
-                              "das Live-Modell bleibt unverändert.") from exc
-    if response.status_code >= 400:
-        raise RasaUnreachable(f"Der Rasa-Server konnte das Modell nicht laden (HTTP {response.status_code}); "
-                              "das Live-Modell bleibt unverändert.")
+        settings.rasa_api().load_model(model)
+    except RasaUnavailable as exc:
+        problem = ("konnte das Modell nicht laden" if exc.reason.startswith("HTTP") else "ist nicht erreichbar")
+        raise RasaUnreachable(f"Der Rasa-Server {problem} ({exc.reason}); das Live-Modell bleibt unverändert.") from exc
 
 
 def promote(settings: StaffSettings, staff: sa.engine.Engine, name: str, user: StaffUser,

@@ -7,10 +7,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import httpx
 import sqlalchemy as sa
 
 from bot.paths import MODELS_DIR
+from bot.rasa_client import RasaUnavailable
 from bot.training import model_path, train, training_data
 
 from . import audit, registry
@@ -29,10 +29,8 @@ def rasa_model_file(settings: StaffSettings, staff: sa.engine.Engine) -> Path | 
     """The model the running Rasa server answers with, or None when Rasa is not reachable or the
     file cannot be found (Rasa reports only the file name)."""
     try:
-        response = httpx.get(f"{settings.rasa_url}/status", params={"token": settings.rasa_token_value}, timeout=5)
-        response.raise_for_status()
-        name = Path(response.json().get("model_file") or "").name
-    except (httpx.HTTPError, ValueError):
+        name = settings.rasa_api().model_file()
+    except RasaUnavailable:
         logger.warning("could not ask Rasa at %s for its model", settings.rasa_url)
         return None
     if not name:
@@ -51,7 +49,7 @@ def live_model(settings: StaffSettings, staff: sa.engine.Engine) -> dict[str, An
     current = registry.live(staff)
     running = rasa_model_file(settings, staff)
     if running is not None and (current is None or Path(current["path"]) != running) and running.exists():
-        registry.register(staff, running, "system", status="retired")
+        registry.register(staff, running, "system")
         with staff.begin() as conn:
             registry.mark_live(conn, running.name, "system")
             audit.record(conn, "system", "model.adopt", running.name, {"reason": "running in Rasa"})

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from pydantic import BaseSettings, Field, SecretStr, validator
 
+from bot.rasa_client import RasaApi
 from bot.paths import CONFIG_FILE, DATA_DIR, DOMAIN_FILE, HELDOUT_NLU_FILE, MODELS_DIR, TRACKER_DB_NAME, VAR_DIR
 
 
@@ -45,9 +46,8 @@ class StaffSettings(BaseSettings):
     def _default_staff(cls, value: str, values: dict) -> str:  # noqa: N805 - pydantic signature
         return value or f"sqlite:///{values.get('data_dir', VAR_DIR) / 'staff.db'}"
 
-    @property
-    def rasa_token_value(self) -> str | None:
-        return self.rasa_token.get_secret_value() if self.rasa_token else None
+    def rasa_api(self) -> RasaApi:
+        return RasaApi(self.rasa_url, self.rasa_token.get_secret_value() if self.rasa_token else None)
 
     @property
     def reviewed_export_file(self) -> Path:
