@@ -20,7 +20,7 @@ import yaml
 from sqlalchemy.engine import make_url
 
 from bot.paths import REPO_ROOT, TRACKER_DB_NAME, VAR_DIR
-from bot.rasa_env import rasa_env
+from bot.rasa_env import SERVING_TF_THREADS, rasa_env
 
 logger = logging.getLogger(__name__)
 
@@ -146,7 +146,8 @@ class Stack:
         for name in names:
             with open(self.log_dir / f"{name}-{self.ports.rasa}.log", "ab") as log:  # the child keeps its copy
                 self.processes[name] = subprocess.Popen(
-                    commands[name], cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                    commands[name], cwd=REPO_ROOT, env={**env, **SERVING_TF_THREADS} if name == "rasa" else env,
+                    stdout=log, stderr=subprocess.STDOUT,
                     start_new_session=True,
                 )
             logger.info("started %s (pid %d)", name, self.processes[name].pid)

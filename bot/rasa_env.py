@@ -3,6 +3,28 @@ from __future__ import annotations
 
 import os
 
+# A served model parses one message at a time; with one TensorFlow thread the e5 encoder's
+# small matrix products run faster than with two (docs/benchmarks.md), and the other core is
+# left to the gateway and the action server. Training keeps TensorFlow's default (all cores).
+SERVING_TF_THREADS = {"TF_INTRA_OP_PARALLELISM_THREADS": "1", "TF_INTER_OP_PARALLELISM_THREADS": "1"}
+
+# Rasa reuses trained components from its cache (.rasa/cache) when their inputs are unchanged;
+# benchmarks turn that off so a training time is always a training from scratch.
+NO_TRAINING_CACHE = {"RASA_MAX_CACHE_SIZE": "0"}
+
 
 def rasa_env(**extra: str) -> dict[str, str]:
     return {**os.environ, "RASA_TELEMETRY_ENABLED": "false", **extra}
+
+
+def serve_single_threaded_here() -> bool:
+    """The same TensorFlow sizing for this process, as `SERVING_TF_THREADS` does for `rasa run` (benchmarks that parse in-process). Only
+    possible before TensorFlow's first operation; returns whether it took effect."""
+    import tensorflow as tf
+
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(1)
+        tf.config.threading.set_inter_op_parallelism_threads(1)
+    except RuntimeError:  # TensorFlow already runs in this process (e.g. under pytest)
+        return False
+    return True

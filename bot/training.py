@@ -11,7 +11,7 @@ from pathlib import Path
 
 from bot.nlu import spacy_pipeline
 from bot.paths import CONFIG_FILE, DOMAIN_FILE, MODELS_DIR, REPO_ROOT, SPACY_PIPELINE_DIR, TRAINING_DATA
-from bot.rasa_env import rasa_env
+from bot.rasa_env import NO_TRAINING_CACHE, rasa_env
 
 logger = logging.getLogger(__name__)
 
@@ -61,9 +61,10 @@ def ensure_model(config: Path = CONFIG_FILE, out_dir: Path = MODELS_DIR) -> Path
 
 
 def train(config: Path, target: Path, quiet: bool = False, *, domain: Path = DOMAIN_FILE,
-          data: tuple[Path, ...] = TRAINING_DATA, on_progress: ProgressCallback | None = None) -> Path:
+          data: tuple[Path, ...] = TRAINING_DATA, on_progress: ProgressCallback | None = None,
+          from_scratch: bool = False) -> Path:
     """`rasa train` (NLU and dialogue) into `target` (….tar.gz); `on_progress(fraction, stage)`
-    follows Rasa's output when given."""
+    follows Rasa's output when given; `from_scratch` bypasses Rasa's component cache."""
     spacy_pipeline.ensure(SPACY_PIPELINE_DIR)
     command = [
         sys.executable, "-m", "rasa", "train",
@@ -72,7 +73,8 @@ def train(config: Path, target: Path, quiet: bool = False, *, domain: Path = DOM
     ]
     if on_progress is None:
         output = subprocess.DEVNULL if quiet else None
-        subprocess.run(command, cwd=REPO_ROOT, check=True, env=rasa_env(), stdout=output, stderr=output)
+        env = rasa_env(**NO_TRAINING_CACHE) if from_scratch else rasa_env()
+        subprocess.run(command, cwd=REPO_ROOT, check=True, env=env, stdout=output, stderr=output)
     else:
         _run_with_progress(command, on_progress)
     if not target.exists():

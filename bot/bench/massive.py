@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import re
 import resource
 import subprocess
@@ -21,10 +22,11 @@ from pathlib import Path
 
 from bot.nlu import spacy_pipeline
 from bot.paths import MODELS_DIR, REPO_ROOT, SPACY_PIPELINE_DIR
-from bot.rasa_env import rasa_env
+from bot.rasa_env import NO_TRAINING_CACHE, rasa_env, serve_single_threaded_here
 
 from .report import append_row, machine_description, now, p50_p95
 
+logger = logging.getLogger(__name__)
 DEFAULT_DATA = REPO_ROOT.parent / "shared" / "benchmarks" / "massive-de" / "de-DE.jsonl"
 DEFAULT_XSID = REPO_ROOT.parent / "shared" / "benchmarks" / "xsid-de" / "de.test.conll"
 DEFAULT_CONFIG = Path(__file__).with_name("massive-config.yml")
@@ -107,7 +109,7 @@ def train(config: Path, data: Path, out: Path) -> tuple[Path, float, float]:
     started = time.perf_counter()
     subprocess.run([sys.executable, "-m", "rasa", "train", "nlu", "--config", str(config), "--nlu", str(data),
                     "--out", str(out.parent), "--fixed-model-name", out.name.removesuffix(".tar.gz")],
-                   cwd=REPO_ROOT, check=True, stdout=subprocess.DEVNULL, env=rasa_env())
+                   cwd=REPO_ROOT, check=True, stdout=subprocess.DEVNULL, env=rasa_env(**NO_TRAINING_CACHE))
     seconds = time.perf_counter() - started
     return out, seconds, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 
@@ -133,8 +135,11 @@ def slot_f1(gold: list[set[tuple[str, int, int]]], predicted: list[set[tuple[str
 
 
 def evaluate(model: Path, utterances: list[Utterance]) -> Scores:
+    """Parses one utterance at a time, as a served model does (one TensorFlow thread)."""
     from rasa.core.agent import Agent
 
+    if not serve_single_threaded_here():
+        logger.warning("TensorFlow already started here; latency is measured with its current threads")
     agent = Agent.load(str(model))
 
     async def parse_all() -> tuple[list[dict], list[float]]:

