@@ -22,9 +22,12 @@ def serve_single_threaded_here() -> bool:
     possible before TensorFlow's first operation; returns whether it took effect."""
     import tensorflow as tf
 
+    threading = tf.config.threading
+    if threading.get_intra_op_parallelism_threads() == threading.get_inter_op_parallelism_threads() == 1:
+        return True
     try:
-        tf.config.threading.set_intra_op_parallelism_threads(1)
-        tf.config.threading.set_inter_op_parallelism_threads(1)
+        threading.set_intra_op_parallelism_threads(1)
+        threading.set_inter_op_parallelism_threads(1)
     except RuntimeError:  # TensorFlow already runs in this process (e.g. under pytest)
         return False
     return True

@@ -139,6 +139,10 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         except (ValueError, FileNotFoundError):
             logger.warning("no trained LinearIntentClassifier found; it will leave intents unchanged")
             state = {}
+        if state and "intents" not in state:  # a model from before the embeddings (2026-11-28)
+            logger.warning("LinearIntentClassifier state from an older version; retrain the model. "
+                           "Until then it leaves intents to the classifiers before it")
+            state = {}
         component = cls(config, model_storage, resource, state, upper)
         if state:
             component._embedder.warm_up()

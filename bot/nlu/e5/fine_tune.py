@@ -11,7 +11,6 @@ import logging
 import math
 import time
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 import tensorflow as tf
@@ -70,7 +69,7 @@ def _batches(lengths: np.ndarray, size: int, rng: np.random.Generator) -> list[n
 
 
 def fine_tune(encoder: E5Encoder, states: list[np.ndarray], labels: np.ndarray, n_labels: int,
-              settings: FineTuneSettings, on_progress: Callable[[float], None] | None = None) -> Head:
+              settings: FineTuneSettings) -> Head:
     """Trains the encoder's upper layers in place; returns the head."""
     rng = np.random.default_rng(settings.seed)
     tf.random.set_seed(settings.seed)
@@ -116,6 +115,4 @@ def fine_tune(encoder: E5Encoder, states: list[np.ndarray], labels: np.ndarray, 
             if done % 100 == 0 or done == total:
                 logger.debug("fine-tune step %d/%d loss %.3f (%.0f s)", done, total, float(loss),
                              time.perf_counter() - started)
-                if on_progress is not None:
-                    on_progress(done / total)
     return Head(head_w.numpy(), head_b.numpy())
