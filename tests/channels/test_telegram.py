@@ -110,7 +110,7 @@ def test_case_status_over_telegram(telegram_gateway, telegram_api):
 
 def test_flood_control_is_retried(telegram_gateway, telegram_api):
     chat_id = chat()
-    telegram_api.flood_control("sendMessage", 1)
+    telegram_api.flood_control("sendMessage", 1, chat_id=chat_id)
     post(telegram_gateway, text_message(next(_ids), chat_id, "Hallo"))
     delivered = texts_for(telegram_api, chat_id, 2)  # the refused attempt and the retried one
     assert delivered[0]["text"] == delivered[1]["text"] and "Bürgerbot" in delivered[1]["text"]

@@ -31,7 +31,7 @@ class Call:
 @dataclass
 class FakeTelegramAPI:
     calls: list[Call] = field(default_factory=list)
-    failures: dict[str, int] = field(default_factory=dict)
+    failures: dict[str, tuple[int, str | None]] = field(default_factory=dict)
     port: int = 0
     _server: uvicorn.Server | None = None
     _message_id: int = 1000
@@ -41,8 +41,10 @@ class FakeTelegramAPI:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}/bot"
 
-    def flood_control(self, method: str, times: int) -> None:
-        self.failures[method] = times
+    def flood_control(self, method: str, times: int, chat_id: int | None = None) -> None:
+        """Refuse the next `times` calls of `method` (only those to `chat_id`, when given, so a
+        late reply of an earlier test cannot use them up)."""
+        self.failures[method] = (times, None if chat_id is None else str(chat_id))
 
     def sent(self, method: str = "sendMessage") -> list[dict[str, Any]]:
         with self._lock:
@@ -69,8 +71,9 @@ class FakeTelegramAPI:
                 params[key] = json.loads(params[key])
         with self._lock:
             self.calls.append(Call(method, params))
-            if self.failures.get(method):
-                self.failures[method] -= 1
+            times, chat = self.failures.get(method, (0, None))
+            if times and (chat is None or str(params.get("chat_id")) == chat):
+                self.failures[method] = (times - 1, chat)
                 return JSONResponse({"ok": False, "error_code": 429, "description": "Too Many Requests: retry after 1",
                                      "parameters": {"retry_after": 1}}, status_code=429)
             self._message_id += 1
