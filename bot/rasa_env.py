@@ -18,8 +18,8 @@ def rasa_env(**extra: str) -> dict[str, str]:
 
 
 def serve_single_threaded_here() -> bool:
-    """The same TensorFlow sizing for this process, as `SERVING_TF_THREADS` does for `rasa run` (benchmarks that parse in-process). Only
-    possible before TensorFlow's first operation; returns whether it took effect."""
+    """`SERVING_TF_THREADS` for this process (benchmarks that parse in-process). Possible only
+    before TensorFlow's first operation; returns whether TensorFlow now runs single-threaded."""
     import tensorflow as tf
 
     threading = tf.config.threading

@@ -71,12 +71,12 @@ def train(config: Path, target: Path, quiet: bool = False, *, domain: Path = DOM
         "--config", str(config), "--domain", str(domain), "--data", *(str(p) for p in data),
         "--out", str(target.parent), "--fixed-model-name", target.name.removesuffix(".tar.gz"),
     ]
+    env = rasa_env(**NO_TRAINING_CACHE) if from_scratch else rasa_env()
     if on_progress is None:
         output = subprocess.DEVNULL if quiet else None
-        env = rasa_env(**NO_TRAINING_CACHE) if from_scratch else rasa_env()
         subprocess.run(command, cwd=REPO_ROOT, check=True, env=env, stdout=output, stderr=output)
     else:
-        _run_with_progress(command, on_progress)
+        _run_with_progress(command, env, on_progress)
     if not target.exists():
         raise RuntimeError(f"rasa train finished but {target} is missing")
     return target
@@ -93,10 +93,10 @@ def progress_of(line: str) -> tuple[float, str] | None:
     return None
 
 
-def _run_with_progress(command: list[str], on_progress: ProgressCallback) -> None:
+def _run_with_progress(command: list[str], env: dict[str, str], on_progress: ProgressCallback) -> None:
     on_progress(0.0, "Training startet")
     tail: list[str] = []
-    with subprocess.Popen(command, cwd=REPO_ROOT, env=rasa_env(), stdout=subprocess.PIPE,
+    with subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE,
                           stderr=subprocess.STDOUT, bufsize=0) as process:
         assert process.stdout is not None
         buffer = b""

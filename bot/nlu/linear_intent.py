@@ -17,6 +17,7 @@ Parts, each optional:
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from typing import Any
 
 import joblib
@@ -88,9 +89,8 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
                 raise ValueError("LinearIntentClassifier needs sparse featurizers (CountVectorsFeaturizer) before it")
         return {origin: sp.vstack(parts).tocsr() for origin, parts in rows.items()}
 
-    def _features(self, messages: list[Message], tfidf: dict[str, Any],
+    def _features(self, parts: dict[str, sp.csr_matrix], tfidf: dict[str, Any],
                   dense: np.ndarray | None) -> tuple[sp.csr_matrix, np.ndarray | None]:
-        parts = self._sparse_parts(messages)
         sparse = sp.hstack([transformer.transform(parts[origin]) for origin, transformer in tfidf.items()]).tocsr()
         return sparse, None if dense is None else dense * self._config["dense_weight"]
 
@@ -105,20 +105,21 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         if len(intents) < 2:
             logger.warning("LinearIntentClassifier needs at least two intents; not trained")
             return self._resource
-        tfidf = {origin: TfidfTransformer(sublinear_tf=True).fit(counts)
-                 for origin, counts in self._sparse_parts(examples).items()}
+        parts = self._sparse_parts(examples)
+        tfidf = {origin: TfidfTransformer(sublinear_tf=True).fit(counts) for origin, counts in parts.items()}
         texts = [e.get(TEXT) for e in examples]
-        targets = np.array([intents.index(label) for label in labels])
+        index = {intent: i for i, intent in enumerate(intents)}
+        targets = np.array([index[label] for label in labels])
         dense = None
         head = None
         if self._embedder.enabled:
             epochs = self._config["fine_tune_epochs"]
             dense, head = self._embedder.fit(texts, targets, len(intents), epochs, self._config["fine_tune_seed"])
-        smallest = min(labels.count(label) for label in intents)
+        smallest = min(Counter(labels).values())
         folds = min(self._config["calibration_folds"], smallest)
         logger.debug("training on %d examples, %d intents, smallest has %d", len(labels), len(intents), smallest)
         classifier = CalibratedLinearSVM(C=self._config["C"], folds=folds)
-        classifier.fit(*self._features(examples, tfidf, dense), targets)
+        classifier.fit(*self._features(parts, tfidf, dense), targets)
         self._state = {"intents": intents, "tfidf": tfidf, "classifier": classifier, "head": head}
         with self._model_storage.write_to(self._resource) as directory:
             joblib.dump(self._state, directory / _FILE)
@@ -153,7 +154,7 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         state = self._state
         classifier, head = state["classifier"], state["head"]
         dense, e5_pool = self._embedder.embed([m.get(TEXT) or "" for m in messages])
-        scores = classifier.predict_proba(*self._features(messages, state["tfidf"], dense))
+        scores = classifier.predict_proba(*self._features(self._sparse_parts(messages), state["tfidf"], dense))
         if head is not None:  # product of experts, renormalised
             log_svm = np.log(np.clip(scores, 1e-9, None))
             scores = softmax(head.log_probabilities(e5_pool) + self._config["svm_weight"] * log_svm)

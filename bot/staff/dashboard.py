@@ -53,8 +53,9 @@ def dashboard(tracker: sa.engine.Engine, staff: sa.engine.Engine, days: int, low
     rows: list[tuple[str, float, str | None, float]] = []
     if sa.inspect(tracker).has_table("events"):
         with tracker.connect() as conn:
-            for row in conn.execute(sa.select(tracker_events.c.sender_id, tracker_events.c.timestamp, tracker_events.c.data)
-                                    .where(tracker_events.c.type_name == "user", tracker_events.c.timestamp >= since)):
+            events = tracker_events.c
+            for row in conn.execute(sa.select(events.sender_id, events.timestamp, events.data)
+                                    .where(events.type_name == "user", events.timestamp >= since)):
                 event = json.loads(row.data)
                 if (event.get("text") or "").startswith("/"):
                     continue  # button presses are not understood, they are chosen

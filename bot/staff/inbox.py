@@ -22,7 +22,9 @@ CHANNELS = ("web", "telegram", "api")
 _BATCH = 500
 # Rasa's SQLTrackerStore table (only the columns read here).
 tracker_events = sa.table("events", sa.column("id"), sa.column("sender_id"), sa.column("type_name"),
-                   sa.column("timestamp"), sa.column("intent_name"), sa.column("data"))
+                          sa.column("timestamp"), sa.column("intent_name"), sa.column("data"))
+_MESSAGE_COLUMNS = (tracker_events.c.id, tracker_events.c.sender_id, tracker_events.c.timestamp,
+                    tracker_events.c.data)
 
 
 @dataclass
@@ -117,8 +119,8 @@ def _day_start(day: date, zone: str) -> float:
 
 
 def _query(flt: InboxFilter, before: int | None, zone: str) -> sa.sql.Select:
-    query = sa.select(tracker_events.c.id, tracker_events.c.sender_id, tracker_events.c.timestamp, tracker_events.c.data).where(
-        tracker_events.c.type_name == "user").order_by(tracker_events.c.id.desc())
+    query = (sa.select(*_MESSAGE_COLUMNS).where(tracker_events.c.type_name == "user")
+             .order_by(tracker_events.c.id.desc()))
     if before is not None:
         query = query.where(tracker_events.c.id < before)
     if flt.intent:
@@ -183,7 +185,7 @@ def get_message(tracker: sa.engine.Engine, staff: sa.engine.Engine, event_id: in
     if not sa.inspect(tracker).has_table("events"):  # Rasa has not stored a conversation yet
         return None
     with tracker.connect() as conn:
-        row = conn.execute(sa.select(tracker_events.c.id, tracker_events.c.sender_id, tracker_events.c.timestamp, tracker_events.c.data)
+        row = conn.execute(sa.select(*_MESSAGE_COLUMNS)
                            .where(tracker_events.c.id == event_id, tracker_events.c.type_name == "user")).first()
     item = parse_event(row.id, row.sender_id, row.timestamp, row.data) if row else None
     if item:

@@ -24,7 +24,10 @@ def layer_norm(x: tf.Tensor, weight: tf.Tensor, bias: tf.Tensor, eps: float) -> 
     return (x - mean) * tf.math.rsqrt(variance + eps) * weight + bias
 
 
-def mean_pool(states: tf.Tensor, mask: tf.Tensor) -> tf.Tensor:
+def mean_pool(states: tf.Tensor, mask: tf.Tensor | None) -> tf.Tensor:
+    """Mean over the tokens; `mask` None means an unpadded batch."""
+    if mask is None:
+        return tf.reduce_mean(states, 1)
     mask = mask[..., None]
     return tf.reduce_sum(states * mask, 1) / tf.reduce_sum(mask, 1)
 
@@ -81,7 +84,8 @@ class E5Encoder(tf.Module):
         ids_spec, mask_spec = tf.TensorSpec([None, None], tf.int32), tf.TensorSpec([None, None], tf.float32)
         self._lower_batch = tf.function(self._lower, input_signature=[ids_spec, mask_spec])
         self._full_batch = tf.function(self._full, input_signature=[ids_spec, mask_spec])
-        self._full_single = tf.function(self._full_unpadded, input_signature=[tf.TensorSpec([1, None], tf.int32)])
+        self._full_single = tf.function(lambda ids: self._full(ids, None),
+                                        input_signature=[tf.TensorSpec([1, None], tf.int32)])
 
     def upper_weights(self) -> list[np.ndarray]:
         return [v.numpy() for v in self.trainable]
@@ -125,18 +129,13 @@ class E5Encoder(tf.Module):
             x = self._layer(index, x, bias, dropout)
         return x
 
-    def _lower(self, ids: tf.Tensor, mask: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+    def _lower(self, ids: tf.Tensor, mask: tf.Tensor | None) -> tuple[tf.Tensor, tf.Tensor]:
         states = self.run(self.embed(ids), mask, 0, self.split)
         return states, tf.math.l2_normalize(mean_pool(states, mask), -1)
 
-    def _full(self, ids: tf.Tensor, mask: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+    def _full(self, ids: tf.Tensor, mask: tf.Tensor | None) -> tuple[tf.Tensor, tf.Tensor]:
         states, pooled = self._lower(ids, mask)
         return pooled, mean_pool(self.run(states, mask, self.split, self.top), mask)
-
-    def _full_unpadded(self, ids: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
-        states = self.run(self.embed(ids), None, 0, self.split)
-        pooled = tf.math.l2_normalize(tf.reduce_mean(states, 1), -1)
-        return pooled, tf.reduce_mean(self.run(states, None, self.split, self.top), 1)
 
     # --- batch helpers ---------------------------------------------------------------------
     def lower(self, ids: list[list[int]], batch_size: int = 128,
