@@ -17,7 +17,7 @@ for candidate in "$$(pyenv root 2>/dev/null)/versions/$$(pyenv latest 3.10 2>/de
 done; exit 1
 endef
 
-.PHONY: help setup train run chat test bench bench-nlu bench-xsid clean
+.PHONY: help setup train run chat lint test bench bench-nlu bench-xsid clean
 
 help: ## Show this help
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-10s %s\n", $$1, $$2}'
@@ -32,12 +32,12 @@ $(STAMP): $(PY) pyproject.toml constraints.txt
 	touch $(STAMP)
 
 setup: $(STAMP) ## Create .venv (Python 3.10) and install everything
-	@$(PY) -c 'from bot.nlu.spacy_pipeline import ensure; from bot.paths import SPACY_PIPELINE_DIR; ensure(SPACY_PIPELINE_DIR)'
+	@$(PY) -c 'from bot.training.spacy_pipeline import ensure; from bot.infra.paths import SPACY_PIPELINE_DIR; ensure(SPACY_PIPELINE_DIR)'
 
 train: setup ## Train a model if data/, config.yml or domain.yml changed
 	$(VENV)/bin/buergerbot train
 
-run: train ## Start backend (8001), action server (5055) and Rasa (5005); Ctrl-C stops all
+run: train ## Start gateway (8000), backend (8001), action server (5055) and Rasa (5005); Ctrl-C stops all
 	$(VENV)/bin/buergerbot run
 
 chat: setup ## Talk to the running bot in the terminal (needs `make run` in another terminal)
@@ -47,7 +47,24 @@ AXE := tests/web/node_modules/axe-core/axe.min.js
 $(AXE): tests/web/package.json tests/web/package-lock.json
 	npm ci --prefix tests/web --no-audit --no-fund --loglevel=error
 
-test: setup $(AXE) ## Run the whole test suite (trains once if needed; browser tests need /usr/bin/chromium)
+# The browser tests drive Debian's Chromium (never a downloaded browser): installed here when
+# missing and we are root; otherwise stop at once with the one command to run.
+CHROMIUM := /usr/bin/chromium
+$(CHROMIUM):
+	@if [ "$$(id -u)" -eq 0 ]; then \
+	  echo "Installing Debian's chromium for the browser tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else \
+	  echo "Die Browser-Tests brauchen Chromium: sudo apt-get install -y chromium" >&2; exit 1; \
+	fi
+
+lint: setup ## Quality gate: ruff (lint + format), mypy, import contracts
+	$(VENV)/bin/ruff check --output-format concise .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports --no-cache
+
+test: $(CHROMIUM) setup $(AXE) lint ## Quality gate, then the whole test suite (trains once if needed)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 bench: train ## Benchmark NLU accuracy, training time and parse latency into docs/benchmarks.md

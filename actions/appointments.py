@@ -1,4 +1,5 @@
 """Appointments: where and how to book or cancel, per service (online booking comes later)."""
+
 from __future__ import annotations
 
 import logging
@@ -20,14 +21,15 @@ class ActionAppointmentInfo(Action):
     def name(self) -> str:
         return "action_appointment_info"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict[str, Any]) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         service_id = latest_entity(tracker, "service") or tracker.get_slot("service")
         if latest_intent(tracker) == "cancel_appointment":
             dispatcher.utter_message(
-                text=("Einen Termin sagen Sie über den Link in Ihrer Terminbestätigung ab, "
-                      f"unter {BOOKING_URL} oder beim Bürgertelefon 115. "
-                      "Bitte sagen Sie ab, damit andere den Termin nutzen können.")
+                text=(
+                    "Einen Termin sagen Sie über den Link in Ihrer Terminbestätigung ab, "
+                    f"unter {BOOKING_URL} oder beim Bürgertelefon 115. "
+                    "Bitte sagen Sie ab, damit andere den Termin nutzen können."
+                )
             )
             return []
         if service_id:
@@ -36,11 +38,14 @@ class ActionAppointmentInfo(Action):
             except (BackendUnavailable, NotFoundInBackend):
                 logger.exception("no service data for appointment answer")
             else:
-                need = ("Dafür brauchen Sie einen Termin" if service["appointment_required"]
-                        else "Dafür brauchen Sie keinen Termin, ein Termin spart aber Wartezeit")
+                need = (
+                    "Dafür brauchen Sie einen Termin"
+                    if service["appointment_required"]
+                    else "Dafür brauchen Sie keinen Termin, ein Termin spart aber Wartezeit"
+                )
                 dispatcher.utter_message(
                     text=f"{service['name']}: {need} ({service['office']['name']}). "
-                         f"Termine buchen Sie unter {BOOKING_URL} oder beim Bürgertelefon 115."
+                    f"Termine buchen Sie unter {BOOKING_URL} oder beim Bürgertelefon 115."
                 )
                 return [SlotSet("service", service_id)]
         dispatcher.utter_message(

@@ -4,6 +4,7 @@ Nothing about a case is said before the code matches; an unknown number and a wr
 the same reply. The access code never stays in a slot: the validation checks it against the
 backend and keeps only the marker "verified".
 """
+
 from __future__ import annotations
 
 import logging
@@ -20,7 +21,7 @@ from actions.clients.backend import BackendUnavailable, CaseLocked, CaseNotVerif
 from actions.formatting import BACKEND_DOWN, case_status_answer, minutes_text
 from actions.settings import get_settings
 from actions.tracker_utils import latest_entity, latest_intent, latest_text
-from bot.nlu.case_number import normalize_case_number
+from bot.core.case_number import normalize_case_number
 
 logger = logging.getLogger(__name__)
 
@@ -29,11 +30,17 @@ VERIFIED = "verified"
 INTERRUPTIONS = {"deny", "help", "human_handoff", "goodbye", "out_of_scope", "bot_challenge", "complain"}
 _ACCESS_CODE = re.compile(r"[A-Za-z0-9]{4,12}")
 
-WRONG = ("Aktenzeichen oder Zugangscode stimmen nicht. Bitte prüfen Sie beides auf Ihrer "
-         "Eingangsbestätigung und geben Sie zuerst das Aktenzeichen noch einmal ein.")
-BAD_NUMBER = ("Das sieht nicht wie ein Aktenzeichen aus. Es besteht aus zwei oder drei Buchstaben, "
-              "der Jahreszahl und sechs Ziffern, zum Beispiel BA-2025-004711.")
-BAD_CODE = "Der Zugangscode besteht aus Buchstaben und Ziffern, zum Beispiel K7M2Q9. Bitte geben Sie ihn noch einmal ein."
+WRONG = (
+    "Aktenzeichen oder Zugangscode stimmen nicht. Bitte prüfen Sie beides auf Ihrer "
+    "Eingangsbestätigung und geben Sie zuerst das Aktenzeichen noch einmal ein."
+)
+BAD_NUMBER = (
+    "Das sieht nicht wie ein Aktenzeichen aus. Es besteht aus zwei oder drei Buchstaben, "
+    "der Jahreszahl und sechs Ziffern, zum Beispiel BA-2025-004711."
+)
+BAD_CODE = (
+    "Der Zugangscode besteht aus Buchstaben und Ziffern, zum Beispiel K7M2Q9. Bitte geben Sie ihn noch einmal ein."
+)
 
 
 def conversation_locked_for(tracker: Tracker, now: float) -> float:
@@ -43,8 +50,10 @@ def conversation_locked_for(tracker: Tracker, now: float) -> float:
 
 
 def locked_message(seconds: float) -> str:
-    return (f"Es gab zu viele Fehlversuche. Aus Sicherheitsgründen ist die Abfrage für {minutes_text(seconds)} "
-            "gesperrt. Bitte versuchen Sie es danach erneut oder wenden Sie sich an das Bürgertelefon 115.")
+    return (
+        f"Es gab zu viele Fehlversuche. Aus Sicherheitsgründen ist die Abfrage für {minutes_text(seconds)} "
+        "gesperrt. Bitte versuchen Sie es danach erneut oder wenden Sie sich an das Bürgertelefon 115."
+    )
 
 
 def plausible_access_code(text: str) -> str | None:
@@ -61,29 +70,38 @@ class ValidateCaseStatusForm(FormValidationAction):
     def name(self) -> str:
         return "validate_case_status_form"
 
-    async def required_slots(self, domain_slots: list[str], dispatcher: CollectingDispatcher,
-                             tracker: Tracker, domain: DomainDict) -> list[str]:
+    async def required_slots(
+        self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[str]:
         if conversation_locked_for(tracker, time.time()) or tracker.get_slot("case_check_result") in (
-                "locked", "unavailable"):
+            "locked",
+            "unavailable",
+        ):
             return []  # ends the form; action_case_status_done explains why
         return domain_slots
 
-    async def extract_case_number(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                  domain: DomainDict) -> dict[str, Any]:
-        if (tracker.get_slot("requested_slot") != "case_number" or latest_entity(tracker, "case_number")
-                or latest_intent(tracker) in INTERRUPTIONS):
+    async def extract_case_number(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        if (
+            tracker.get_slot("requested_slot") != "case_number"
+            or latest_entity(tracker, "case_number")
+            or latest_intent(tracker) in INTERRUPTIONS
+        ):
             return {}
         return {"case_number": latest_text(tracker).strip()[:60]}
 
-    def validate_case_number(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                             domain: DomainDict) -> dict[str, Any]:
+    def validate_case_number(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         normalized = normalize_case_number(str(value or ""))
         if normalized is None:
             dispatcher.utter_message(text=BAD_NUMBER)
         return {"case_number": normalized}
 
-    async def extract_access_code(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                  domain: DomainDict) -> dict[str, Any]:
+    async def extract_access_code(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         if tracker.get_slot("requested_slot") != "access_code":
             return {}
         text = latest_text(tracker)
@@ -92,8 +110,9 @@ class ValidateCaseStatusForm(FormValidationAction):
             return {}
         return {"access_code": text[:60]}
 
-    async def validate_access_code(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                   domain: DomainDict) -> dict[str, Any]:
+    async def validate_access_code(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         if value == VERIFIED:
             return {}
         code = plausible_access_code(str(value or ""))
@@ -114,8 +133,12 @@ class ValidateCaseStatusForm(FormValidationAction):
             if failures >= settings.case_check_max_failures:
                 seconds = settings.case_check_lock_minutes * 60
                 dispatcher.utter_message(text=locked_message(seconds))
-                return {**reset, "case_check_failures": 0, "case_check_locked_until": now + seconds,
-                        "case_check_result": "locked"}
+                return {
+                    **reset,
+                    "case_check_failures": 0,
+                    "case_check_locked_until": now + seconds,
+                    "case_check_result": "locked",
+                }
             dispatcher.utter_message(text=WRONG)
             return {**reset, "case_check_failures": failures, "case_check_result": "failed"}
         except CaseLocked as exc:
@@ -126,8 +149,12 @@ class ValidateCaseStatusForm(FormValidationAction):
             dispatcher.utter_message(text=BACKEND_DOWN)
             return {**reset, "case_check_result": "unavailable"}
         dispatcher.utter_message(text=case_status_answer(case))
-        return {"access_code": VERIFIED, "case_check_result": VERIFIED, "case_check_failures": 0,
-                "case_check_locked_until": None}
+        return {
+            "access_code": VERIFIED,
+            "case_check_result": VERIFIED,
+            "case_check_failures": 0,
+            "case_check_locked_until": None,
+        }
 
 
 class ActionCaseStatusDone(Action):
@@ -136,8 +163,7 @@ class ActionCaseStatusDone(Action):
     def name(self) -> str:
         return "action_case_status_done"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict[str, Any]) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         result = tracker.get_slot("case_check_result")
         locked_for = conversation_locked_for(tracker, time.time())
         if result is None and locked_for:

@@ -1,4 +1,5 @@
 """German replacement for Rasa's "Did you mean ...?" step of the two-stage fallback."""
+
 from __future__ import annotations
 
 import json
@@ -34,7 +35,8 @@ def affirmation_buttons(ranking: list[dict[str, Any]], entities: list[dict[str, 
     payload_entities = json.dumps(entity_values, ensure_ascii=False) if entity_values else ""
     buttons = [
         {"title": INTENT_DESCRIPTIONS_DE[item["name"]], "payload": f"/{item['name']}{payload_entities}"}
-        for item in ranking if item.get("name") in INTENT_DESCRIPTIONS_DE
+        for item in ranking
+        if item.get("name") in INTENT_DESCRIPTIONS_DE
     ][:2]
     buttons.append({"title": "Etwas anderes", "payload": "/out_of_scope"})
     return buttons
@@ -44,8 +46,7 @@ class ActionDefaultAskAffirmation(Action):
     def name(self) -> str:
         return "action_default_ask_affirmation"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict[str, Any]) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         message = tracker.latest_message
         dispatcher.utter_message(
             text="Ich bin mir nicht sicher, ob ich Sie richtig verstehe. Meinen Sie:",

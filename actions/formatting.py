@@ -1,4 +1,5 @@
 """Pure functions that turn backend data into short, polite German answers."""
+
 from __future__ import annotations
 
 import json
@@ -31,18 +32,22 @@ def service_answer(intent: str, service: dict[str, Any]) -> str:
     if intent == "ask_processing_time":
         return f"Bearbeitungszeit für {name}: {service['processing_time']}."
     lines = [f"{name}: {service['description']}", f"Zuständig: {service['office']['name']}."]
-    lines.append("Dafür brauchen Sie einen Termin." if service["appointment_required"]
-                 else "Sie brauchen dafür keinen Termin.")
+    lines.append(
+        "Dafür brauchen Sie einen Termin." if service["appointment_required"] else "Sie brauchen dafür keinen Termin."
+    )
     if service.get("online_url"):
         lines.append(f"Online erledigen: {service['online_url']}")
     return "\n".join(lines)
 
 
 def service_follow_up_buttons(service: dict[str, Any], answered_intent: str) -> list[dict[str, str]]:
-    options = [("Unterlagen", "ask_documents"), ("Kosten", "ask_fees"),
-               ("Dauer", "ask_processing_time"), ("Öffnungszeiten", "ask_opening_hours")]
-    return [button(title, intent, {"service": service["id"]})
-            for title, intent in options if intent != answered_intent]
+    options = [
+        ("Unterlagen", "ask_documents"),
+        ("Kosten", "ask_fees"),
+        ("Dauer", "ask_processing_time"),
+        ("Öffnungszeiten", "ask_opening_hours"),
+    ]
+    return [button(title, intent, {"service": service["id"]}) for title, intent in options if intent != answered_intent]
 
 
 def _clock(moment: str | datetime) -> datetime:
@@ -80,7 +85,8 @@ def location_answer(office: dict[str, Any]) -> str:
 
 def case_status_answer(case: dict[str, Any]) -> str:
     history = "\n".join(
-        f"• {datetime.fromisoformat(e['date']):%d.%m.%Y}: {e['status_label']}" + (f" – {e['note']}" if e["note"] else "")
+        f"• {datetime.fromisoformat(e['date']):%d.%m.%Y}: {e['status_label']}"
+        + (f" – {e['note']}" if e["note"] else "")
         for e in case["history"]
     )
     return (

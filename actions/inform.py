@@ -1,4 +1,5 @@
 """The citizen supplied a bare value (service, office or case number): route it to the right answer."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -18,8 +19,7 @@ class ActionHandleInform(Action):
     def name(self) -> str:
         return "action_handle_inform"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict[str, Any]) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         pending = tracker.get_slot("pending_intent")
         if latest_entity(tracker, "case_number"):
             return [FollowupAction("case_status_form")]

@@ -1,4 +1,5 @@
 """Answers about offices: opening hours (open right now?) and location."""
+
 from __future__ import annotations
 
 import logging
@@ -33,8 +34,9 @@ async def _office_id(tracker: Tracker, client: BackendClient) -> str | None:
     return None
 
 
-async def answer_office(dispatcher: CollectingDispatcher, tracker: Tracker, intent: str,
-                        client: BackendClient) -> list[EventType]:
+async def answer_office(
+    dispatcher: CollectingDispatcher, tracker: Tracker, intent: str, client: BackendClient
+) -> list[EventType]:
     try:
         office_id = await _office_id(tracker, client)
         if office_id is None:
@@ -46,7 +48,9 @@ async def answer_office(dispatcher: CollectingDispatcher, tracker: Tracker, inte
             return [SlotSet("pending_intent", intent)]
         office = await client.get_office(office_id)
     except NotFoundInBackend:
-        dispatcher.utter_message(text="Diese Dienststelle kenne ich leider nicht. Schreiben Sie „Hilfe“ für eine Übersicht.")
+        dispatcher.utter_message(
+            text="Diese Dienststelle kenne ich leider nicht. Schreiben Sie „Hilfe“ für eine Übersicht."
+        )
         return [SlotSet("office", None)]
     except BackendUnavailable:
         logger.exception("backend unavailable while answering %s", intent)
@@ -66,8 +70,7 @@ class ActionAnswerOffice(Action):
     def name(self) -> str:
         return "action_answer_office"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict[str, Any]) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         intent = latest_intent(tracker)
         if intent not in OFFICE_INTENTS:
             intent = "ask_opening_hours"

@@ -1,4 +1,5 @@
 """Answers about services: description, documents, fees and processing time, from the catalogue."""
+
 from __future__ import annotations
 
 import logging
@@ -9,17 +10,21 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.clients.backend import BackendClient, BackendUnavailable, NotFoundInBackend, get_backend_client
-from actions.formatting import (BACKEND_DOWN, SERVICE_INTENTS, button, service_answer,
-                                service_follow_up_buttons)
+from actions.formatting import BACKEND_DOWN, SERVICE_INTENTS, button, service_answer, service_follow_up_buttons
 from actions.tracker_utils import latest_entity, latest_intent, latest_text
 
 logger = logging.getLogger(__name__)
 
 # A service the citizen named in words the NLU does not know must score this high to change the topic.
 TOPIC_CHANGE_SCORE = 0.85
-POPULAR_SERVICES = (("Personalausweis", "personalausweis"), ("Reisepass", "reisepass"),
-                    ("Wohnsitz anmelden", "wohnsitz_anmeldung"), ("Auto zulassen", "kfz_zulassung"),
-                    ("Führungszeugnis", "fuehrungszeugnis"), ("Heiraten", "eheschliessung"))
+POPULAR_SERVICES = (
+    ("Personalausweis", "personalausweis"),
+    ("Reisepass", "reisepass"),
+    ("Wohnsitz anmelden", "wohnsitz_anmeldung"),
+    ("Auto zulassen", "kfz_zulassung"),
+    ("Führungszeugnis", "fuehrungszeugnis"),
+    ("Heiraten", "eheschliessung"),
+)
 
 
 def is_clear_match(matches: list[dict[str, Any]]) -> bool:
@@ -29,8 +34,9 @@ def is_clear_match(matches: list[dict[str, Any]]) -> bool:
     return len(matches) == 1 or matches[0]["score"] - matches[1]["score"] >= 0.05
 
 
-async def answer_service(dispatcher: CollectingDispatcher, tracker: Tracker, intent: str,
-                         client: BackendClient) -> list[EventType]:
+async def answer_service(
+    dispatcher: CollectingDispatcher, tracker: Tracker, intent: str, client: BackendClient
+) -> list[EventType]:
     """Answer `intent` for the service named now, or the conversation's topic, or offer choices."""
     service_id = latest_entity(tracker, "service")
     try:
@@ -56,25 +62,27 @@ async def answer_service(dispatcher: CollectingDispatcher, tracker: Tracker, int
         service = await client.get_service(service_id)
     except NotFoundInBackend:
         logger.warning("service %s from NLU is not in the catalogue", service_id)
-        dispatcher.utter_message(text="Zu dieser Leistung habe ich leider keine Informationen. "
-                                      "Schreiben Sie „Hilfe“ für eine Übersicht.")
+        dispatcher.utter_message(
+            text="Zu dieser Leistung habe ich leider keine Informationen. Schreiben Sie „Hilfe“ für eine Übersicht."
+        )
         return [SlotSet("service", None)]
     except BackendUnavailable:
         logger.exception("backend unavailable while answering %s", intent)
         dispatcher.utter_message(text=BACKEND_DOWN)
         return []
-    dispatcher.utter_message(text=service_answer(intent, service),
-                             buttons=service_follow_up_buttons(service, intent))
-    return [SlotSet("service", service["id"]), SlotSet("office", service["office"]["id"]),
-            SlotSet("pending_intent", None)]
+    dispatcher.utter_message(text=service_answer(intent, service), buttons=service_follow_up_buttons(service, intent))
+    return [
+        SlotSet("service", service["id"]),
+        SlotSet("office", service["office"]["id"]),
+        SlotSet("pending_intent", None),
+    ]
 
 
 class ActionAnswerService(Action):
     def name(self) -> str:
         return "action_answer_service"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict[str, Any]) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         intent = latest_intent(tracker)
         if intent not in SERVICE_INTENTS:
             intent = "service_info"

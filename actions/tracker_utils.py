@@ -1,4 +1,5 @@
 """Small pure readers of the rasa_sdk Tracker shared by the actions."""
+
 from __future__ import annotations
 
 from rasa_sdk import Tracker

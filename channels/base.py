@@ -1,4 +1,5 @@
 """The common message model every channel translates to and from."""
+
 from __future__ import annotations
 
 import re

@@ -3,6 +3,7 @@
 Webhook mode: POST /telegram/webhook with Telegram's secret-token header (403 otherwise);
 updates go onto the Application's queue. Polling mode is for local development.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -11,19 +12,18 @@ import hmac
 import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from fastapi import APIRouter, Request, Response
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import MessageLimit
 from telegram.error import NetworkError, RetryAfter, TimedOut
-from telegram.ext import (Application, CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler,
-                          filters)
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
 
-from bot.gateway.chat import ChatRefused, ChatService
-from bot.gateway.settings import GatewaySettings
 from channels.base import Button, IncomingMessage, OutgoingMessage
+from channels.port import ChatPort, ChatRefused
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +33,6 @@ TEXT_ONLY = "Ich kann leider nur Textnachrichten lesen. Bitte schreiben Sie mir 
 NEW_CONVERSATION = "Ein neues Gespräch hat begonnen."
 RATING_THANKS = "Danke für Ihre Rückmeldung."
 RATING_PREFIX = "rate:"
-Rate = Callable[[str, str, int], Awaitable[None]]  # (sender, message ref, +1/-1)
 MAX_ATTEMPTS = 4
 
 
@@ -51,7 +50,9 @@ def split_text(text: str, limit: int = MessageLimit.MAX_TEXT_LENGTH) -> list[str
     return parts
 
 
-async def with_retry(call: Callable[[], Awaitable[T]], *, sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep) -> T:
+async def with_retry(
+    call: Callable[[], Awaitable[T]], *, sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep
+) -> T:
     """Retry Telegram calls on flood control (RetryAfter) and network errors, with backoff."""
     delay = 0.5
     for attempt in range(1, MAX_ATTEMPTS + 1):
@@ -93,17 +94,35 @@ class CallbackPayloads:
         return self._payloads.get(data) if data.startswith("k:") else data
 
 
-class TelegramChannel:
-    def __init__(self, settings: GatewaySettings, chat: ChatService, rate: Rate | None = None) -> None:
-        if settings.telegram_bot_token is None:
+@dataclass(frozen=True)
+class TelegramConfig:
+    """What the adapter needs to know; the gateway fills it from its settings."""
+
+    bot_token: str
+    mode: Literal["webhook", "polling"] = "webhook"
+    webhook_secret: str | None = None
+    # Public HTTPS URL of /telegram/webhook; when set, it is registered at start-up.
+    webhook_url: str | None = None
+    api_base_url: str = "https://api.telegram.org/bot"
+    ratings: bool = True  # 👍/👎 buttons under answers
+
+    def __post_init__(self) -> None:
+        if not self.bot_token:
             raise ValueError("TELEGRAM_BOT_TOKEN is not set")
-        self._settings = settings
+        if self.mode == "webhook" and not self.webhook_secret:
+            raise ValueError("BUERGERBOT_TELEGRAM_WEBHOOK_SECRET must be set for the Telegram webhook")
+
+    def __repr__(self) -> str:  # never print the token or the secret
+        return f"TelegramConfig(mode={self.mode!r}, webhook_url={self.webhook_url!r})"
+
+
+class TelegramChannel:
+    def __init__(self, config: TelegramConfig, chat: ChatPort) -> None:
+        self._config = config
         self._chat = chat
-        self._rate = rate
         self._payloads = CallbackPayloads()
-        builder = (Application.builder().token(settings.telegram_bot_token.get_secret_value())
-                   .base_url(settings.telegram_api_base_url))
-        if settings.telegram_mode == "webhook":
+        builder = Application.builder().token(config.bot_token).base_url(config.api_base_url)
+        if config.mode == "webhook":
             builder = builder.updater(None)
         self.application = builder.build()
         self._add_handlers()
@@ -111,17 +130,19 @@ class TelegramChannel:
     # --- lifecycle -------------------------------------------------------------------------
     async def start(self) -> None:
         await with_retry(self.application.initialize)
-        if self._settings.telegram_mode == "polling":
+        if self._config.mode == "polling":
             await self.application.bot.delete_webhook()
             await self.application.updater.start_polling()
-        elif self._settings.telegram_webhook_url:
-            secret = self._settings.telegram_webhook_secret
-            await with_retry(lambda: self.application.bot.set_webhook(
-                url=self._settings.telegram_webhook_url,
-                secret_token=secret.get_secret_value() if secret else None,
-                allowed_updates=["message", "callback_query"]))
+        elif self._config.webhook_url:
+            await with_retry(
+                lambda: self.application.bot.set_webhook(
+                    url=self._config.webhook_url,
+                    secret_token=self._config.webhook_secret,
+                    allowed_updates=["message", "callback_query"],
+                )
+            )
         await self.application.start()
-        logger.info("Telegram on (%s mode)", self._settings.telegram_mode)
+        logger.info("Telegram on (%s mode)", self._config.mode)
 
     async def stop(self) -> None:
         if self.application.updater and self.application.updater.running:
@@ -131,8 +152,8 @@ class TelegramChannel:
         await self.application.shutdown()
 
     def secret_matches(self, header: str | None) -> bool:
-        secret = self._settings.telegram_webhook_secret
-        return bool(secret and header) and hmac.compare_digest(header.encode(), secret.get_secret_value().encode())
+        secret = self._config.webhook_secret
+        return bool(secret and header) and hmac.compare_digest(header.encode(), secret.encode())
 
     async def enqueue(self, data: dict[str, Any]) -> None:
         await self.application.update_queue.put(Update.de_json(data, self.application.bot))
@@ -154,15 +175,20 @@ class TelegramChannel:
 
     async def _forward(self, chat_id: int, message: IncomingMessage, context: ContextTypes.DEFAULT_TYPE) -> None:
         await with_retry(lambda: context.bot.send_chat_action(chat_id, "typing"))
-        rate_ref = message.message_id if self._rate is not None else None
+        rate_ref = message.message_id if self._config.ratings else None
         try:
             answer = await self._chat.handle(message)
         except ChatRefused as refused:
             answer, rate_ref = [OutgoingMessage(refused.text)], None  # nothing to rate
         await self.send(chat_id, answer, context, rate_ref=rate_ref)
 
-    async def send(self, chat_id: int, messages: list[OutgoingMessage], context: ContextTypes.DEFAULT_TYPE,
-                   rate_ref: str | None = None) -> None:
+    async def send(
+        self,
+        chat_id: int,
+        messages: list[OutgoingMessage],
+        context: ContextTypes.DEFAULT_TYPE,
+        rate_ref: str | None = None,
+    ) -> None:
         """Send an answer; with `rate_ref`, its last message carries 👍/👎 buttons."""
         for number, message in enumerate(messages, start=1):
             parts = split_text(message.text) or [""]
@@ -170,14 +196,21 @@ class TelegramChannel:
                 last = index == len(parts) - 1
                 rating = rate_ref if last and number == len(messages) else None
                 markup = self._keyboard(message.buttons, rating) if last and (message.buttons or rating) else None
-                await with_retry(lambda p=part, m=markup: context.bot.send_message(
-                    chat_id, p or "Bitte wählen Sie:", reply_markup=m, disable_web_page_preview=True))
+                await with_retry(
+                    lambda p=part, m=markup: context.bot.send_message(
+                        chat_id, p or "Bitte wählen Sie:", reply_markup=m, disable_web_page_preview=True
+                    )
+                )
 
     def _keyboard(self, buttons: list[Button], rate_ref: str | None = None) -> InlineKeyboardMarkup:
         rows = [[InlineKeyboardButton(b.title[:64], callback_data=self._payloads.encode(b.payload))] for b in buttons]
         if rate_ref:
-            rows.append([InlineKeyboardButton("👍 Hilfreich", callback_data=f"{RATING_PREFIX}1:{rate_ref}"[:64]),
-                         InlineKeyboardButton("👎 Nicht hilfreich", callback_data=f"{RATING_PREFIX}-1:{rate_ref}"[:64])])
+            rows.append(
+                [
+                    InlineKeyboardButton("👍 Hilfreich", callback_data=f"{RATING_PREFIX}1:{rate_ref}"[:64]),
+                    InlineKeyboardButton("👎 Nicht hilfreich", callback_data=f"{RATING_PREFIX}-1:{rate_ref}"[:64]),
+                ]
+            )
         return InlineKeyboardMarkup(rows)
 
     async def _on_start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -198,25 +231,35 @@ class TelegramChannel:
     async def _on_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message
         chat_id = update.effective_chat.id
-        await self._forward(chat_id, IncomingMessage(self.sender(chat_id), text=message.text,
-                                                     message_id=str(message.message_id)), context)
+        await self._forward(
+            chat_id,
+            IncomingMessage(self.sender(chat_id), text=message.text, message_id=str(message.message_id)),
+            context,
+        )
 
     async def _on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
         chat_id = update.effective_chat.id
-        if (query.data or "").startswith(RATING_PREFIX) and self._rate is not None:
+        if (query.data or "").startswith(RATING_PREFIX):
             value, _, ref = query.data.removeprefix(RATING_PREFIX).partition(":")
-            await self._rate(self.sender(chat_id), ref, 1 if value == "1" else -1)
+            try:
+                await self._chat.rate(self.sender(chat_id), ref, 1 if value == "1" else -1)
+            except ChatRefused:
+                logger.warning("rating from chat %s for %r refused", chat_id, ref)
             await with_retry(lambda: query.answer(RATING_THANKS))
             return
         await with_retry(query.answer)  # stops the spinner on the button
         payload = self._payloads.decode(query.data or "")
         if payload is None:
-            await self.send(chat_id, [OutgoingMessage("Diese Auswahl ist nicht mehr gültig. Bitte schreiben Sie "
-                                                      "mir Ihre Frage.")], context)
+            await self.send(
+                chat_id,
+                [OutgoingMessage("Diese Auswahl ist nicht mehr gültig. Bitte schreiben Sie mir Ihre Frage.")],
+                context,
+            )
             return
-        await self._forward(chat_id, IncomingMessage(self.sender(chat_id), payload=payload,
-                                                     message_id=f"cb:{query.id}"), context)
+        await self._forward(
+            chat_id, IncomingMessage(self.sender(chat_id), payload=payload, message_id=f"cb:{query.id}"), context
+        )
 
     async def _on_other(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if update.effective_chat:
@@ -226,19 +269,21 @@ class TelegramChannel:
         logger.error("Telegram update failed", exc_info=context.error)
 
 
-router = APIRouter(tags=["telegram"])
+def create_router(channel: TelegramChannel | None) -> APIRouter:
+    """POST /telegram/webhook for `channel` (404 while Telegram is off)."""
+    router = APIRouter(tags=["telegram"])
 
+    @router.post("/telegram/webhook", include_in_schema=False)
+    async def telegram_webhook(request: Request) -> Response:
+        if channel is None:
+            return Response(status_code=404)
+        if not channel.secret_matches(request.headers.get(SECRET_HEADER)):
+            return Response(status_code=403)
+        try:
+            data = await request.json()
+        except ValueError:
+            return Response(status_code=400)
+        await channel.enqueue(data)
+        return Response(status_code=200)
 
-@router.post("/telegram/webhook", include_in_schema=False)
-async def telegram_webhook(request: Request) -> Response:
-    channel: TelegramChannel | None = request.app.state.telegram
-    if channel is None:
-        return Response(status_code=404)
-    if not channel.secret_matches(request.headers.get(SECRET_HEADER)):
-        return Response(status_code=403)
-    try:
-        data = await request.json()
-    except ValueError:
-        return Response(status_code=400)
-    await channel.enqueue(data)
-    return Response(status_code=200)
+    return router

@@ -1,5 +1,6 @@
 """Real-browser helpers shared by the web-chat and staff-console tests: Debian's Chromium driven by
 Playwright (never a downloaded browser) and axe-core for WCAG 2.1 AA checks."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -23,8 +24,16 @@ def chromium() -> Iterator[object]:
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=str(CHROMIUM),
-            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync",
-                  "--disable-background-networking", "--disable-component-update"])
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-sync",
+                "--disable-background-networking",
+                "--disable-component-update",
+            ],
+        )
         try:
             yield browser
         finally:
@@ -36,7 +45,8 @@ def axe_violations(page) -> list[dict]:
     protocol, which the page's Content-Security-Policy does not restrict."""
     page.evaluate(AXE.read_text(encoding="utf-8") + "\n;true")
     result = page.evaluate("""async () => {
-        const r = await axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}});
+        const tags = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
+        const r = await axe.run(document, {runOnly: {type: 'tag', values: tags}});
         return r.violations.map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.map(n => n.target.join(' '))}));
     }""")
     return [v for v in result if v["impact"] in ("serious", "critical")]

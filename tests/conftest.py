@@ -1,4 +1,5 @@
 """Shared fixtures: free ports, a real backend server, the trained model and the whole stack."""
+
 from __future__ import annotations
 
 import os
@@ -10,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.processes import Stack, free_port, free_ports
+from bot.launcher.processes import Stack, free_port, free_ports
 
 __all__ = ["free_port", "free_ports"]  # tests import them from here too
 
@@ -21,22 +22,28 @@ FAST_CONFIG = Path(__file__).parent / "fixtures" / "config-fast.yml"
 def stack_env(tmp: Path) -> dict[str, str]:
     """Everything a stack writes stays in `tmp`: databases, and for the staff console's retraining
     a copy of the training data (never the repository's data/) and its own models directory."""
-    from bot.paths import DATA_DIR
+    from bot.infra.paths import DATA_DIR
 
     training = tmp / "training-data"
     if not training.exists():
         shutil.copytree(DATA_DIR, training, ignore=shutil.ignore_patterns("catalogue"))
-    return {"BUERGERBOT_DATA_DIR": str(tmp), "BUERGERBOT_DATABASE_URL": "",
-            "BUERGERBOT_SECRET_KEY": secrets.token_urlsafe(32), "TELEGRAM_BOT_TOKEN": "",
-            "BUERGERBOT_TRACKER_DATABASE_URL": "", "BUERGERBOT_STAFF_DATABASE_URL": "",
-            "BUERGERBOT_TRAINING_DATA_DIR": str(training), "BUERGERBOT_MODELS_DIR": str(tmp / "models"),
-            "BUERGERBOT_TRAINING_CONFIG": str(FAST_CONFIG)}
+    return {
+        "BUERGERBOT_DATA_DIR": str(tmp),
+        "BUERGERBOT_DATABASE_URL": "",
+        "BUERGERBOT_SECRET_KEY": secrets.token_urlsafe(32),
+        "TELEGRAM_BOT_TOKEN": "",
+        "BUERGERBOT_TRACKER_DATABASE_URL": "",
+        "BUERGERBOT_STAFF_DATABASE_URL": "",
+        "BUERGERBOT_TRAINING_DATA_DIR": str(training),
+        "BUERGERBOT_MODELS_DIR": str(tmp / "models"),
+        "BUERGERBOT_TRAINING_CONFIG": str(FAST_CONFIG),
+    }
 
 
 @pytest.fixture(scope="session")
 def trained_model() -> Path:
     """Trained once per test run; reused across runs while data, config and domain are unchanged."""
-    from bot.training import ensure_model
+    from bot.training.model import ensure_model
 
     return ensure_model()
 

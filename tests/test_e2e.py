@@ -1,22 +1,19 @@
 """End to end over Rasa's REST channel: backend, action server and Rasa server on loopback."""
+
 from __future__ import annotations
 
 import time
 import uuid
 
-import httpx
 import pytest
 
-from bot.processes import Stack
+from bot.launcher.processes import Stack
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 
 
 def say(stack: Stack, sender: str, text: str) -> list[str]:
-    response = httpx.post(f"{stack.rasa_url}/webhooks/rest/webhook", json={"sender": sender, "message": text},
-                          timeout=30)
-    response.raise_for_status()
-    return [m.get("text", "") for m in response.json()]
+    return [m.get("text", "") for m in stack.rasa_api().send(sender, text)]
 
 
 def test_case_status_conversation(full_stack: Stack):
@@ -25,8 +22,7 @@ def test_case_status_conversation(full_stack: Stack):
     assert "Zugangscode" in say(full_stack, sender, "ba 2025 004711")[0]
     replies = say(full_stack, sender, "K7M2Q9")
     assert "in Bearbeitung" in replies[0] and "BA-2025-004711" in replies[0]
-    tracker = httpx.get(f"{full_stack.rasa_url}/conversations/{sender}/tracker", params=full_stack.rasa_params,
-                        timeout=10).json()
+    tracker = full_stack.rasa_api().tracker(sender)
     assert tracker["slots"]["access_code"] is None and tracker["slots"]["case_number"] is None
     slot_values = [e.get("value") for e in tracker["events"] if e["event"] == "slot"]
     assert "K7M2Q9" not in slot_values
@@ -66,6 +62,10 @@ def test_conversations_are_kept_in_the_sql_tracker_store(full_stack: Stack):
     sender = f"test:{uuid.uuid4().hex}"
     say(full_stack, sender, "Hallo")
     with sqlite3.connect(full_stack.tracker_db) as db:
-        intents = [row[0] for row in db.execute(
-            "SELECT intent_name FROM events WHERE sender_id = ? AND type_name = 'user'", (sender,))]
+        intents = [
+            row[0]
+            for row in db.execute(
+                "SELECT intent_name FROM events WHERE sender_id = ? AND type_name = 'user'", (sender,)
+            )
+        ]
     assert intents == ["greet"]

@@ -1,4 +1,5 @@
 """Rasa's own checks: the training data validates and the conversation tests pass."""
+
 from __future__ import annotations
 
 import subprocess
@@ -8,31 +9,54 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.rasa_env import rasa_env
-from bot.paths import CONFIG_FILE, DOMAIN_FILE, REPO_ROOT, TRAINING_DATA
+from bot.infra.paths import CONFIG_FILE, DOMAIN_FILE, REPO_ROOT, TRAINING_DATA
+from bot.infra.rasa_env import rasa_env
 
 pytestmark = pytest.mark.slow
 
 
 def rasa(*args: str, timeout: int = 900) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "rasa", *args], cwd=REPO_ROOT, capture_output=True,
-                          text=True, timeout=timeout, env=rasa_env())
+    return subprocess.run(
+        [sys.executable, "-m", "rasa", *args],
+        check=False,
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=rasa_env(),
+    )
 
 
 # Responses Rasa's validator cannot see being used: forms ask with utter_ask_<slot>, the
 # two-stage fallback uses utter_ask_rephrase / utter_default, actions utter the rest by name.
-USED_OUTSIDE_STORIES = {"utter_ask_case_number", "utter_ask_access_code", "utter_ask_rephrase",
-                        "utter_default", "utter_anything_else"}
+USED_OUTSIDE_STORIES = {
+    "utter_ask_case_number",
+    "utter_ask_access_code",
+    "utter_ask_rephrase",
+    "utter_default",
+    "utter_anything_else",
+}
 
 
 def test_data_validates_clean():
-    result = rasa("data", "validate", "--domain", str(DOMAIN_FILE), "--config", str(CONFIG_FILE),
-                  "--data", *map(str, TRAINING_DATA))
+    result = rasa(
+        "data",
+        "validate",
+        "--domain",
+        str(DOMAIN_FILE),
+        "--config",
+        str(CONFIG_FILE),
+        "--data",
+        *map(str, TRAINING_DATA),
+    )
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-6000:]
     warnings = [line for line in output.splitlines() if "UserWarning" in line]
-    unexpected = [w for w in warnings
-                  if not any(f"'{name}' is not used in any story or rule" in w for name in USED_OUTSIDE_STORIES)]
+    unexpected = [
+        w
+        for w in warnings
+        if not any(f"'{name}' is not used in any story or rule" in w for name in USED_OUTSIDE_STORIES)
+    ]
     assert unexpected == [], unexpected
     assert "No story structure conflicts found" in output
 
@@ -46,8 +70,17 @@ def test_responses_allowed_outside_stories_are_really_used():
 
 
 def test_conversation_tests_pass(trained_model: Path, tmp_path: Path):
-    result = rasa("test", "core", "--model", str(trained_model), "--stories", "tests/stories",
-                  "--fail-on-prediction-errors", "--out", str(tmp_path))
-    failed = (tmp_path / "failed_test_stories.yml")
+    result = rasa(
+        "test",
+        "core",
+        "--model",
+        str(trained_model),
+        "--stories",
+        "tests/stories",
+        "--fail-on-prediction-errors",
+        "--out",
+        str(tmp_path),
+    )
+    failed = tmp_path / "failed_test_stories.yml"
     details = failed.read_text() if failed.exists() else ""
     assert result.returncode == 0, details[-6000:] + result.stdout[-3000:] + result.stderr[-3000:]

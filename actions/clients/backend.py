@@ -1,4 +1,5 @@
 """The one HTTP client of the action server: the service backend."""
+
 from __future__ import annotations
 
 import logging
@@ -41,16 +42,18 @@ class CaseLocked(BackendError):
 
 
 class BackendClient:
-    def __init__(self, settings: ActionSettings | None = None,
-                 transport: httpx.AsyncBaseTransport | None = None) -> None:
+    def __init__(
+        self, settings: ActionSettings | None = None, transport: httpx.AsyncBaseTransport | None = None
+    ) -> None:
         self._settings = settings or get_settings()
         self._transport = transport
 
     async def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         url = self._settings.backend_url.rstrip("/") + path
         try:
-            async with httpx.AsyncClient(timeout=self._settings.backend_timeout_seconds,
-                                         transport=self._transport) as client:
+            async with httpx.AsyncClient(
+                timeout=self._settings.backend_timeout_seconds, transport=self._transport
+            ) as client:
                 response = await client.request(method, url, **kwargs)
         except httpx.HTTPError as exc:
             raise BackendUnavailable(self._settings.backend_url, type(exc).__name__) from exc

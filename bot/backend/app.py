@@ -1,17 +1,18 @@
 """Backend app factory: database, seeding, routers and the one place errors become HTTP."""
+
 from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import datetime
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from bot.http_errors import register_validation_handler
-from bot.errors import CaseLocked, CaseNotVerified, NotFound
-from bot.settings import BackendSettings, get_settings
+from bot.backend.cases import utc_now
+from bot.backend.errors import CaseLocked, CaseNotVerified, NotFound
+from bot.backend.settings import BackendSettings, get_settings
+from bot.infra.http_errors import register_validation_handler
 
 from .db import make_engine, make_session_factory
 from .routes import cases, health, offices, services
@@ -60,18 +61,19 @@ def _register_error_handlers(app: FastAPI) -> None:
     async def not_verified(_request: Request, exc: CaseNotVerified) -> JSONResponse:
         return JSONResponse(
             status_code=403,
-            content={"detail": "Aktenzeichen oder Zugangscode stimmen nicht.",
-                     "attempts_left": exc.attempts_left},
+            content={"detail": "Aktenzeichen oder Zugangscode stimmen nicht.", "attempts_left": exc.attempts_left},
         )
 
     @app.exception_handler(CaseLocked)
     async def locked(_request: Request, exc: CaseLocked) -> JSONResponse:
-        retry_after = max(1, int((exc.until - datetime.utcnow()).total_seconds()))
+        retry_after = max(1, int((exc.until - utc_now()).total_seconds()))
         return JSONResponse(
             status_code=423,
             headers={"Retry-After": str(retry_after)},
-            content={"detail": "Zu viele Fehlversuche. Die Abfrage ist vorübergehend gesperrt.",
-                     "retry_after_seconds": retry_after},
+            content={
+                "detail": "Zu viele Fehlversuche. Die Abfrage ist vorübergehend gesperrt.",
+                "retry_after_seconds": retry_after,
+            },
         )
 
     register_validation_handler(app)

@@ -1,15 +1,22 @@
 """Case status checks: access-code verification with lockout after repeated failures."""
+
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 from sqlalchemy.orm import Session
 
-from bot.errors import CaseLocked, CaseNotVerified
+from bot.backend.errors import CaseLocked, CaseNotVerified
 
 from .security import DUMMY_HASH, verify_access_code
 from .tables import CaseRecord, VerificationLockRecord
+
+
+def utc_now() -> datetime:
+    """Now in UTC, without a zone: how lock times are stored (SQLite keeps no zone)."""
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
 
 logger = logging.getLogger(__name__)
 

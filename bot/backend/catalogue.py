@@ -1,4 +1,5 @@
 """Service catalogue queries, including the fuzzy search that offers the closest services."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -8,8 +9,8 @@ from difflib import SequenceMatcher
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.errors import OfficeNotFound, ServiceNotFound
-from bot.text import fold, tokens
+from bot.backend.errors import OfficeNotFound, ServiceNotFound
+from bot.core.text import fold, tokens
 
 from .tables import OfficeRecord, ServiceRecord
 
@@ -64,9 +65,7 @@ def _term_score(query_tokens: list[str], term: str) -> float:
     return sum(scores) / len(scores)
 
 
-def rank_services(
-    query: str, services: Iterable[ServiceRecord], limit: int = 3, threshold: float = 0.7
-) -> list[Match]:
+def rank_services(query: str, services: Iterable[ServiceRecord], limit: int = 3, threshold: float = 0.7) -> list[Match]:
     """Closest services to free text (typos, compounds, colloquial names), best first."""
     query_tokens = [t for t in tokens(query) if len(t) >= 3]
     if not query_tokens:

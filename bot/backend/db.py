@@ -1,4 +1,5 @@
 """Database engine and sessions (SQLAlchemy 1.4). Created by the app factory, never at import."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -1,4 +1,5 @@
 """FastAPI dependencies of the backend: settings and a database session per request."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -7,7 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
-from bot.settings import BackendSettings, get_settings
+from bot.backend.settings import BackendSettings, get_settings
 
 
 def get_session(request: Request) -> Iterator[Session]:

@@ -1,4 +1,5 @@
 """Pure opening-hours logic: is an office open at a given moment, and when does that change."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -38,8 +39,7 @@ def parse_week(hours: dict[str, list[str]]) -> dict[str, list[Interval]]:
     unknown = set(hours) - set(WEEKDAYS)
     if unknown:
         raise ValueError(f"unknown weekday keys {sorted(unknown)}, expected {WEEKDAYS}")
-    return {day: sorted((parse_interval(t) for t in hours.get(day, [])), key=lambda i: i.start)
-            for day in WEEKDAYS}
+    return {day: sorted((parse_interval(t) for t in hours.get(day, [])), key=lambda i: i.start) for day in WEEKDAYS}
 
 
 @dataclass(frozen=True)
@@ -56,7 +56,7 @@ def open_state(hours: dict[str, list[str]], now: datetime) -> OpenState:
     for interval in week[today]:
         if interval.start <= now.time() < interval.end:
             return OpenState(True, datetime.combine(now.date(), interval.end, now.tzinfo))
-    for offset in range(0, 8):
+    for offset in range(8):
         day = now.date() + timedelta(days=offset)
         for interval in week[WEEKDAYS[day.weekday()]]:
             start = datetime.combine(day, interval.start, now.tzinfo)

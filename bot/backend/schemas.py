@@ -1,11 +1,12 @@
 """Pydantic (v1) payloads of the backend HTTP API."""
+
 from __future__ import annotations
 
 from datetime import date, datetime
 
 from pydantic import BaseModel, Field, validator
 
-from bot.nlu.case_number import normalize_case_number
+from bot.core.case_number import normalize_case_number
 
 
 class OfficeRef(BaseModel):
@@ -43,9 +44,7 @@ class OfficeOut(BaseModel):
     opening_hours: dict[str, list[str]]
     opening_hours_text: list[str] = Field(description="One German line per weekday.")
     open_now: bool
-    changes_at: datetime | None = Field(
-        description="Closing time when open, next opening when closed (Europe/Berlin)."
-    )
+    changes_at: datetime | None = Field(description="Closing time when open, next opening when closed (Europe/Berlin).")
     accessibility: str
     transport: str
 

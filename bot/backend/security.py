@@ -1,4 +1,5 @@
 """Salted hashing of case access codes (scrypt from the standard library)."""
+
 from __future__ import annotations
 
 import base64
@@ -16,9 +17,7 @@ def normalize_access_code(code: str) -> str:
 
 
 def _derive(code: str, salt: bytes) -> bytes:
-    return hashlib.scrypt(
-        normalize_access_code(code).encode(), salt=salt, n=_N, r=_R, p=_P, dklen=32
-    )
+    return hashlib.scrypt(normalize_access_code(code).encode(), salt=salt, n=_N, r=_R, p=_P, dklen=32)
 
 
 def hash_access_code(code: str) -> str:

@@ -1,4 +1,5 @@
 """Load the catalogue, offices and demo cases from the readable YAML files in data/catalogue/."""
+
 from __future__ import annotations
 
 import logging
@@ -9,19 +10,39 @@ from typing import Any
 import yaml
 from sqlalchemy.orm import Session
 
-from bot.errors import SeedDataError
+from bot.backend.errors import SeedDataError
 
+from .cases import STATUS_LABELS
 from .opening_hours import parse_week
 from .security import hash_access_code
 from .tables import CaseEventRecord, CaseRecord, OfficeRecord, ServiceRecord
-from .cases import STATUS_LABELS
 
 logger = logging.getLogger(__name__)
 
-SERVICE_KEYS = ("id", "name", "description", "documents", "fees", "processing_time", "office",
-                "appointment_required", "online_url", "keywords")
-OFFICE_KEYS = ("id", "name", "street", "postal_code", "city", "phone", "email", "opening_hours",
-               "accessibility", "transport")
+SERVICE_KEYS = (
+    "id",
+    "name",
+    "description",
+    "documents",
+    "fees",
+    "processing_time",
+    "office",
+    "appointment_required",
+    "online_url",
+    "keywords",
+)
+OFFICE_KEYS = (
+    "id",
+    "name",
+    "street",
+    "postal_code",
+    "city",
+    "phone",
+    "email",
+    "opening_hours",
+    "accessibility",
+    "transport",
+)
 CASE_KEYS = ("case_number", "service", "access_code", "status", "next_step", "history")
 
 
@@ -77,8 +98,9 @@ def _add_case(session: Session, item: dict[str, Any]) -> None:
             next_step=item["next_step"],
             access_code_hash=hash_access_code(str(item["access_code"])),
             history=[
-                CaseEventRecord(date=date.fromisoformat(str(event["date"])), status=event["status"],
-                                note=event.get("note", ""))
+                CaseEventRecord(
+                    date=date.fromisoformat(str(event["date"])), status=event["status"], note=event.get("note", "")
+                )
                 for event in item["history"]
             ],
         )

@@ -1,4 +1,5 @@
 """ORM tables of the backend ("models" means trained Rasa models in this project)."""
+
 from __future__ import annotations
 
 from sqlalchemy import JSON, Boolean, Column, Date, DateTime, ForeignKey, Integer, String, Text
@@ -49,9 +50,7 @@ class CaseRecord(Base):
     access_code_hash = Column(String(200), nullable=False)  # salted scrypt, see security.py
 
     service = relationship("ServiceRecord", lazy="joined")
-    history = relationship(
-        "CaseEventRecord", order_by="CaseEventRecord.date", lazy="selectin", cascade="all"
-    )
+    history = relationship("CaseEventRecord", order_by="CaseEventRecord.date", lazy="selectin", cascade="all")
 
 
 class CaseEventRecord(Base):

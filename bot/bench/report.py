@@ -1,4 +1,5 @@
 """Where benchmark figures go: the machine, and rows appended to docs/benchmarks.md."""
+
 from __future__ import annotations
 
 import os
@@ -7,7 +8,7 @@ import statistics
 from datetime import datetime, timezone
 from pathlib import Path
 
-from bot.paths import REPO_ROOT
+from bot.infra.paths import REPO_ROOT
 
 REPORT = REPO_ROOT / "docs" / "benchmarks.md"
 
@@ -41,8 +42,9 @@ def append_row(section: str, header: str, row: str, intro: str = "", report: Pat
     marker = f"<!-- {section}: rows appended below -->"
     if marker not in text:
         columns = header.count("|") - 1
-        text = (text.rstrip("\n") + f"\n\n## {section}\n\n{intro}\n\n{marker}\n{header}\n"
-                + "|" + "---|" * columns + "\n")
+        text = (
+            text.rstrip("\n") + f"\n\n## {section}\n\n{intro}\n\n{marker}\n{header}\n" + "|" + "---|" * columns + "\n"
+        )
     head, tail = text.split(marker, 1)
     lines = tail.split("\n")
     # the table ends at the first blank line after the header

@@ -1,5 +1,7 @@
 """Gateway app factory: the only public face. Web chat, Telegram, /api/chat, /health and the
-staff console (/staff)."""
+staff console (/staff). Here the chat core (`ChatService`) is wired to the channel adapters,
+which know it only as a `channels.port.ChatPort`."""
+
 from __future__ import annotations
 
 import asyncio
@@ -7,74 +9,88 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import sqlalchemy as sa
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from bot.http_errors import register_validation_handler
-from bot.rasa_client import RasaClient
+from bot.infra.http_errors import register_validation_handler
+from bot.infra.rasa_client import RasaClient
 from bot.staff import jobs
+from bot.staff.context import StaffContext
 from bot.staff.errors import StaffError
 from bot.staff.ratings import rate
-from bot.staff.context import StaffContext
-from bot.staff.settings import StaffSettings
-from bot.staff.settings import get_settings as get_staff_settings
 from channels import telegram
+from channels.port import InvalidRating
 from channels.webchat import router as webchat
+from channels.webchat.sessions import SessionSigner
 
-from .chat import ChatService
+from .chat import ChatService, RatingStore
 from .routes import chat, health, staff
-from .sessions import SessionSigner
 from .settings import GatewaySettings, get_settings
 
 logger = logging.getLogger(__name__)
 
 
-def staff_rating(app: FastAPI) -> telegram.Rate:
+def rating_store(staff_engine: sa.engine.Engine) -> RatingStore:
     """Citizens' ratings go to the staff database (off the event loop: it is a blocking call)."""
 
-    async def rate_answer(sender: str, ref: str, value: int) -> None:
+    async def store(sender: str, ref: str, value: int) -> None:
         try:
-            await asyncio.to_thread(rate, app.state.staff.staff, sender, ref, value)
-        except StaffError:
-            logger.warning("rating from %s for %r refused", sender, ref)
+            await asyncio.to_thread(rate, staff_engine, sender, ref, value)
+        except StaffError as exc:
+            raise InvalidRating(exc.text) from exc
 
-    return rate_answer
+    return store
 
 
-def create_app(settings: GatewaySettings | None = None, staff_settings: StaffSettings | None = None) -> FastAPI:
+def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     settings = settings or get_settings()
+    staff_context = StaffContext.open(settings)
+    rasa = RasaClient(settings.rasa_url, settings.rasa_timeout_seconds, settings.rasa_token_value)
+    chat_service = ChatService(
+        rasa,
+        max_chars=settings.max_message_chars,
+        per_minute=settings.rate_limit_per_minute,
+        ratings=rating_store(staff_context.staff),
+    )
+    telegram_config = settings.telegram_config()
+    telegram_channel = telegram.TelegramChannel(telegram_config, chat_service) if telegram_config else None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        rasa = RasaClient(settings.rasa_url, settings.rasa_timeout_seconds, settings.rasa_token_value)
-        app.state.staff = StaffContext.open(staff_settings or get_staff_settings())
-        jobs.abandon_running(app.state.staff.staff)
-        app.state.chat = ChatService(rasa, max_chars=settings.max_message_chars,
-                                     per_minute=settings.rate_limit_per_minute)
-        app.state.telegram = None
-        if settings.telegram_bot_token is not None:
-            if settings.telegram_mode == "webhook" and settings.telegram_webhook_secret is None:
-                raise RuntimeError("BUERGERBOT_TELEGRAM_WEBHOOK_SECRET must be set for the Telegram webhook")
-            app.state.telegram = telegram.TelegramChannel(settings, app.state.chat, rate=staff_rating(app))
-            await app.state.telegram.start()
+        jobs.abandon_running(staff_context.staff)
+        if telegram_channel is not None:
+            await telegram_channel.start()
         else:
             logger.info("Telegram is off (TELEGRAM_BOT_TOKEN not set)")
         yield
-        if app.state.telegram is not None:
-            await app.state.telegram.stop()
+        if telegram_channel is not None:
+            await telegram_channel.stop()
         await rasa.aclose()
-        app.state.staff.close()
+        staff_context.close()
 
-    app = FastAPI(title="Bürgerbot Gateway", version="0.1.0", lifespan=lifespan,
-                  description="Öffentlicher Zugang zum Bürgerbot: Web-Chat, Telegram und eine einfache Chat-API.")
+    app = FastAPI(
+        title="Bürgerbot Gateway",
+        version="0.1.0",
+        lifespan=lifespan,
+        description="Öffentlicher Zugang zum Bürgerbot: Web-Chat, Telegram und eine einfache Chat-API.",
+    )
     app.state.settings = settings
-    app.state.signer = SessionSigner(settings.secret_key.get_secret_value())
-    app.state.telegram = None
+    app.state.staff = staff_context
+    app.state.rasa = rasa
+    app.state.chat = chat_service
+    app.state.telegram = telegram_channel
     # The widget runs on the city's own pages: its HTTP fallback is a cross-origin request.
     app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["POST"], allow_headers=["Content-Type"])
-    for router in (webchat.router, chat.router, health.router, telegram.router, staff.router):
+    signer = SessionSigner(settings.secret_key.get_secret_value())
+    for router in (
+        webchat.create_router(chat_service, signer),
+        chat.router,
+        health.router,
+        telegram.create_router(telegram_channel),
+        staff.router,
+    ):
         app.include_router(router)
     register_validation_handler(app)
     staff.register_error_handler(app)
-
     return app

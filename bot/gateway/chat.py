@@ -1,39 +1,38 @@
-"""Channel-independent chat handling: clean and check input, rate-limit, ask Rasa, map failures."""
+"""Channel-independent chat handling: clean and check input, rate-limit, ask Rasa, map failures.
+
+`ChatService` is the gateway's implementation of `channels.port.ChatPort`."""
+
 from __future__ import annotations
 
 import asyncio
 import logging
 import secrets
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 
-from bot.rasa_client import RasaClient, RasaUnavailable
-from bot.text import strip_control_chars
+from bot.core.text import strip_control_chars
+from bot.infra.rasa_client import RasaClient, RasaUnavailable
 from channels.base import IncomingMessage, OutgoingMessage, from_rasa
+from channels.port import ChatRefused
 
 from .rate_limit import RateLimiter
 
 logger = logging.getLogger(__name__)
 
-RASA_DOWN = ("Der Bürgerbot ist gerade nicht erreichbar. Bitte versuchen Sie es in ein paar Minuten "
-             "noch einmal oder rufen Sie das Bürgertelefon 115 an (Mo–Fr 8–18 Uhr).")
-
-
-class ChatRefused(Exception):
-    """The message is not forwarded; `text` tells the citizen why, `status` is for HTTP."""
-
-    status = 400
-
-    def __init__(self, text: str) -> None:
-        super().__init__(text)
-        self.text = text
+RASA_DOWN = (
+    "Der Bürgerbot ist gerade nicht erreichbar. Bitte versuchen Sie es in ein paar Minuten "
+    "noch einmal oder rufen Sie das Bürgertelefon 115 an (Mo–Fr 8–18 Uhr)."
+)
 
 
 class MessageTooLong(ChatRefused):
     status = 413
 
     def __init__(self, length: int, limit: int) -> None:
-        super().__init__(f"Ihre Nachricht ist zu lang ({length:,} Zeichen). Bitte fassen Sie sich kürzer: "
-                         f"höchstens {limit:,} Zeichen.".replace(",", "."))
+        super().__init__(
+            f"Ihre Nachricht ist zu lang ({length:,} Zeichen). Bitte fassen Sie sich kürzer: "
+            f"höchstens {limit:,} Zeichen.".replace(",", ".")
+        )
         self.length = length
 
 
@@ -48,8 +47,10 @@ class RateLimited(ChatRefused):
     status = 429
 
     def __init__(self) -> None:
-        super().__init__("Sie haben sehr viele Nachrichten in kurzer Zeit geschickt. "
-                         "Bitte warten Sie einen Moment und versuchen Sie es dann noch einmal.")
+        super().__init__(
+            "Sie haben sehr viele Nachrichten in kurzer Zeit geschickt. "
+            "Bitte warten Sie einen Moment und versuchen Sie es dann noch einmal."
+        )
 
 
 def message_ref(message: IncomingMessage) -> str:
@@ -57,9 +58,22 @@ def message_ref(message: IncomingMessage) -> str:
     return (message.message_id or secrets.token_hex(8))[:64]
 
 
+# Stores a citizen's rating (sender, message ref, +1/-1); raises ChatRefused for bad input.
+RatingStore = Callable[[str, str, int], Awaitable[None]]
+
+
 class ChatService:
-    def __init__(self, rasa: RasaClient, *, max_chars: int, per_minute: int, remembered: int = 10_000) -> None:
+    def __init__(
+        self,
+        rasa: RasaClient,
+        *,
+        max_chars: int,
+        per_minute: int,
+        remembered: int = 10_000,
+        ratings: RatingStore | None = None,
+    ) -> None:
         self._rasa = rasa
+        self._ratings = ratings
         self._max_chars = max_chars
         self._limiter = RateLimiter(per_minute)
         # Answers by (sender, message id): a message resent after a dropped connection is
@@ -112,6 +126,11 @@ class ChatService:
             await self._rasa.send(sender, "/restart")
         except RasaUnavailable:
             logger.warning("could not restart %s", sender)
+
+    async def rate(self, sender: str, ref: str, value: int) -> None:
+        if self._ratings is None:
+            raise ChatRefused("Bewertungen sind hier nicht möglich.")
+        await self._ratings(sender, ref, value)
 
     def _remember(self, key: tuple[str, str], future: asyncio.Future[list[OutgoingMessage]]) -> None:
         self._answers[key] = future

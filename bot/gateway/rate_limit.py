@@ -1,4 +1,5 @@
 """Per-sender sliding-window rate limit (in memory; one gateway process)."""
+
 from __future__ import annotations
 
 import time

@@ -1,4 +1,5 @@
 """Who is calling a /staff route: session cookie, CSRF token and role checks (FastAPI dependencies)."""
+
 from __future__ import annotations
 
 from typing import Annotated
@@ -59,7 +60,7 @@ def _admin(user: Annotated[StaffUser, Depends(_user)]) -> StaffUser:
 
 
 Staff = Annotated[StaffContext, Depends(staff_context)]
-StaffUserDep = Annotated[StaffUser, Depends(_user)]          # read-only routes
-ActingUser = Annotated[StaffUser, Depends(_acting_user)]     # state changes: login + CSRF
-ActingAdmin = Annotated[StaffUser, Depends(_acting_admin)]   # state changes reserved to admins
-AdminUser = Annotated[StaffUser, Depends(_admin)]            # admin-only reading (audit log)
+StaffUserDep = Annotated[StaffUser, Depends(_user)]  # read-only routes
+ActingUser = Annotated[StaffUser, Depends(_acting_user)]  # state changes: login + CSRF
+ActingAdmin = Annotated[StaffUser, Depends(_acting_admin)]  # state changes reserved to admins
+AdminUser = Annotated[StaffUser, Depends(_admin)]  # admin-only reading (audit log)

@@ -7,6 +7,7 @@ Its `predict_proba` loops over folds and intents in Python (about 2.5 ms for 60 
 features come as a sparse part (n-grams) and a dense part (sentence embeddings), so a
 message's dense vector never has to be converted to a sparse matrix.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -53,10 +54,10 @@ class CalibratedLinearSVM:
         return self
 
     def _set_weights(self, coefs, intercepts, slopes, offsets) -> None:
-        coef = np.hstack(coefs).astype(np.float64)               # (features, members * k)
+        coef = np.hstack(coefs).astype(np.float64)  # (features, members * k)
         self._members = len(coefs)
-        self._sparse_coef = sp.csr_matrix(coef[:self._n_sparse])
-        self._dense_coef = np.ascontiguousarray(coef[self._n_sparse:])
+        self._sparse_coef = sp.csr_matrix(coef[: self._n_sparse])
+        self._dense_coef = np.ascontiguousarray(coef[self._n_sparse :])
         self._intercept = np.concatenate(intercepts)
         self._slope = None if slopes is None else np.concatenate(slopes).astype(np.float64)
         self._offset = None if offsets is None else np.concatenate(offsets).astype(np.float64)

@@ -1,4 +1,5 @@
 """Rasa component: extracts case numbers with a tolerant regex and normalises them (BA-2025-004711)."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -17,17 +18,20 @@ from .case_number import find_case_numbers
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False)
 class CaseNumberExtractor(GraphComponent, EntityExtractorMixin):
     @classmethod
-    def create(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
-               execution_context: ExecutionContext) -> CaseNumberExtractor:
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> CaseNumberExtractor:
         return cls()
 
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
             entities = [
-                {"entity": "case_number", "start": start, "end": end, "value": value,
-                 "confidence_entity": 1.0}
+                {"entity": "case_number", "start": start, "end": end, "value": value, "confidence_entity": 1.0}
                 for start, end, value in find_case_numbers(message.get(TEXT) or "")
             ]
-            message.set(ENTITIES, message.get(ENTITIES, []) + self.add_extractor_name(entities),
-                        add_to_output=True)
+            message.set(ENTITIES, message.get(ENTITIES, []) + self.add_extractor_name(entities), add_to_output=True)
         return messages

@@ -2,18 +2,19 @@
 
 Pure logic, no Rasa: the Rasa component in gazetteer_extractor.py wraps it.
 """
+
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
-from bot.text import fold
+from bot.core.text import fold
 
 _WORD = re.compile(r"\w+")
 # German inflection endings tried on the last word: "Reisepasses", "Ausweises", "Ämtern".
 _ENDINGS = ("es", "s", "en", "n", "e", "er", "ern")
-_FUZZY_MIN_LEN = 6       # shorter words are too easily confused ("pass" vs "passt")
+_FUZZY_MIN_LEN = 6  # shorter words are too easily confused ("pass" vs "passt")
 _FUZZY_MIN_RATIO = 0.86  # about one typo in six to seven letters
 
 
@@ -52,7 +53,7 @@ class Gazetteer:
         last = words[-1]
         for ending in _ENDINGS:
             if last.endswith(ending) and len(last) - len(ending) >= 4:
-                hit = self._index.get(words[:-1] + (last[: -len(ending)],))
+                hit = self._index.get((*words[:-1], last[: -len(ending)]))
                 if hit:
                     return hit, True
         joined = " ".join(words)

@@ -6,11 +6,13 @@ matches ("Auto anmelden" would also yield "anmelden") and misses typos and infle
 The gazetteer learns its surface forms from the lookup tables (canonical ids), the synonyms
 and every annotated example, and emits the canonical value.
 """
+
 from __future__ import annotations
 
 import logging
 from typing import Any
 
+import rasa.shared.utils.io
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
@@ -19,7 +21,6 @@ from rasa.nlu.extractors.extractor import EntityExtractorMixin
 from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
-import rasa.shared.utils.io
 
 from .gazetteer import Gazetteer
 
@@ -34,16 +35,26 @@ class GazetteerEntityExtractor(GraphComponent, EntityExtractorMixin):
     def get_default_config() -> dict[str, Any]:
         return {"entities": ["service", "office"]}
 
-    def __init__(self, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
-                 gazetteer: Gazetteer | None = None) -> None:
+    def __init__(
+        self,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        gazetteer: Gazetteer | None = None,
+    ) -> None:
         self._config = {**self.get_default_config(), **config}
         self._model_storage = model_storage
         self._resource = resource
         self._gazetteer = gazetteer or Gazetteer({})
 
     @classmethod
-    def create(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
-               execution_context: ExecutionContext) -> GazetteerEntityExtractor:
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> GazetteerEntityExtractor:
         return cls(config, model_storage, resource)
 
     def train(self, training_data: TrainingData) -> Resource:
@@ -53,8 +64,14 @@ class GazetteerEntityExtractor(GraphComponent, EntityExtractorMixin):
         return self._resource
 
     @classmethod
-    def load(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
-             execution_context: ExecutionContext, **kwargs: Any) -> GazetteerEntityExtractor:
+    def load(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> GazetteerEntityExtractor:
         try:
             with model_storage.read_from(resource) as directory:
                 surfaces = rasa.shared.utils.io.read_json_file(directory / _FILE)
@@ -66,12 +83,16 @@ class GazetteerEntityExtractor(GraphComponent, EntityExtractorMixin):
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
             entities = [
-                {"entity": f.entity, "start": f.start, "end": f.end, "value": f.value,
-                 "confidence_entity": 1.0 if f.exact else 0.9}
+                {
+                    "entity": f.entity,
+                    "start": f.start,
+                    "end": f.end,
+                    "value": f.value,
+                    "confidence_entity": 1.0 if f.exact else 0.9,
+                }
                 for f in self._gazetteer.find(message.get(TEXT) or "")
             ]
-            message.set(ENTITIES, message.get(ENTITIES, []) + self.add_extractor_name(entities),
-                        add_to_output=True)
+            message.set(ENTITIES, message.get(ENTITIES, []) + self.add_extractor_name(entities), add_to_output=True)
         return messages
 
 
@@ -91,5 +112,5 @@ def surfaces_from_training_data(training_data: TrainingData, entities: list[str]
         text = example.get(TEXT)
         for entity in example.get(ENTITIES, []):
             if entity["entity"] in surfaces:
-                surfaces[entity["entity"]][text[entity["start"]:entity["end"]]] = entity["value"]
+                surfaces[entity["entity"]][text[entity["start"] : entity["end"]]] = entity["value"]
     return surfaces

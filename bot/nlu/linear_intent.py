@@ -14,6 +14,7 @@ Parts, each optional:
 - `fine_tune_epochs` > 0: layers `e5_layer`..11 and a head trained on the intents;
 - `diet_weight` > 0: DIET's ranking, when DIET runs before this component.
 """
+
 from __future__ import annotations
 
 import logging
@@ -46,32 +47,47 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
     @staticmethod
     def get_default_config() -> dict[str, Any]:
         return {
-            "C": 0.5,                  # LinearSVC regularisation
-            "e5_layer": 0,             # add the mean pool of this e5 layer (1-12; 0 = off)
-            "use_embeddings": False,   # add USE-multilingual sentence embeddings
-            "dense_weight": 1.5,       # scale of each dense part against a TF-IDF part (norm 1)
-            "fine_tune_epochs": 0,     # > 0: fine-tune e5 layers e5_layer..11 and ensemble them
+            "C": 0.5,  # LinearSVC regularisation
+            "e5_layer": 0,  # add the mean pool of this e5 layer (1-12; 0 = off)
+            "use_embeddings": False,  # add USE-multilingual sentence embeddings
+            "dense_weight": 1.5,  # scale of each dense part against a TF-IDF part (norm 1)
+            "fine_tune_epochs": 0,  # > 0: fine-tune e5 layers e5_layer..11 and ensemble them
             "fine_tune_seed": 0,
-            "svm_weight": 1.5,         # ensemble score: log p(e5) + svm_weight * log p(SVM)
-            "diet_weight": 0.5,        # share of DIET's ranking in the final probabilities (0 = off)
+            "svm_weight": 1.5,  # ensemble score: log p(e5) + svm_weight * log p(SVM)
+            "diet_weight": 0.5,  # share of DIET's ranking in the final probabilities (0 = off)
             "ranking_length": 10,
-            "calibration_folds": 3,    # SVM probabilities by sigmoid calibration
+            "calibration_folds": 3,  # SVM probabilities by sigmoid calibration
         }
 
-    def __init__(self, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
-                 state: dict[str, Any] | None = None, upper: list[np.ndarray] | None = None) -> None:
+    def __init__(
+        self,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        state: dict[str, Any] | None = None,
+        upper: list[np.ndarray] | None = None,
+    ) -> None:
         self._config = {**self.get_default_config(), **config}
         if self._config["fine_tune_epochs"] and not self._config["e5_layer"]:
             raise ValueError("LinearIntentClassifier: fine_tune_epochs needs e5_layer (the first layer to train)")
         self._model_storage = model_storage
         self._resource = resource
         self._state = state or {}
-        self._embedder = SentenceEmbedder(self._config["e5_layer"], self._config["use_embeddings"],
-                                          fine_tuned=bool(self._config["fine_tune_epochs"]), upper=upper)
+        self._embedder = SentenceEmbedder(
+            self._config["e5_layer"],
+            self._config["use_embeddings"],
+            fine_tuned=bool(self._config["fine_tune_epochs"]),
+            upper=upper,
+        )
 
     @classmethod
-    def create(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
-               execution_context: ExecutionContext) -> LinearIntentClassifier:
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> LinearIntentClassifier:
         return cls(config, model_storage, resource)
 
     # --- features --------------------------------------------------------------------------
@@ -89,8 +105,9 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
                 raise ValueError("LinearIntentClassifier needs sparse featurizers (CountVectorsFeaturizer) before it")
         return {origin: sp.vstack(parts).tocsr() for origin, parts in rows.items()}
 
-    def _features(self, parts: dict[str, sp.csr_matrix], tfidf: dict[str, Any],
-                  dense: np.ndarray | None) -> tuple[sp.csr_matrix, np.ndarray | None]:
+    def _features(
+        self, parts: dict[str, sp.csr_matrix], tfidf: dict[str, Any], dense: np.ndarray | None
+    ) -> tuple[sp.csr_matrix, np.ndarray | None]:
         sparse = sp.hstack([transformer.transform(parts[origin]) for origin, transformer in tfidf.items()]).tocsr()
         return sparse, None if dense is None else dense * self._config["dense_weight"]
 
@@ -98,8 +115,11 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
     def train(self, training_data: TrainingData) -> Resource:
         from sklearn.feature_extraction.text import TfidfTransformer
 
-        examples = [e for e in training_data.intent_examples
-                    if e.get(INTENT) and e.get(TEXT) and e.get_sparse_features(TEXT)[1] is not None]
+        examples = [
+            e
+            for e in training_data.intent_examples
+            if e.get(INTENT) and e.get(TEXT) and e.get_sparse_features(TEXT)[1] is not None
+        ]
         labels = [e.get(INTENT) for e in examples]
         intents = sorted(set(labels))
         if len(intents) < 2:
@@ -128,8 +148,14 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         return self._resource
 
     @classmethod
-    def load(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
-             execution_context: ExecutionContext, **kwargs: Any) -> LinearIntentClassifier:
+    def load(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> LinearIntentClassifier:
         upper = None
         try:
             with model_storage.read_from(resource) as directory:
@@ -141,8 +167,10 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
             logger.warning("no trained LinearIntentClassifier found; it will leave intents unchanged")
             state = {}
         if state and "intents" not in state:  # a model from before the embeddings (2026-11-28)
-            logger.warning("LinearIntentClassifier state from an older version; retrain the model. "
-                           "Until then it leaves intents to the classifiers before it")
+            logger.warning(
+                "LinearIntentClassifier state from an older version; retrain the model. "
+                "Until then it leaves intents to the classifiers before it"
+            )
             state = {}
         component = cls(config, model_storage, resource, state, upper)
         if state:
@@ -158,12 +186,12 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         if head is not None:  # product of experts, renormalised
             log_svm = np.log(np.clip(scores, 1e-9, None))
             scores = softmax(head.log_probabilities(e5_pool) + self._config["svm_weight"] * log_svm)
-        return [dict(zip(state["intents"], map(float, row))) for row in scores]
+        return [dict(zip(state["intents"], map(float, row), strict=False)) for row in scores]
 
     def process(self, messages: list[Message]) -> list[Message]:
         if not self._state:
             return messages
-        for message, linear in zip(messages, self._probabilities(messages)):
+        for message, linear in zip(messages, self._probabilities(messages), strict=False):
             ranking = combine(linear, message.get(INTENT_RANKING_KEY) or [], self._config["diet_weight"])
             ranking = ranking[: self._config["ranking_length"]]
             message.set(INTENT, ranking[0], add_to_output=True)
@@ -177,5 +205,6 @@ def combine(linear: dict[str, float], diet_ranking: list[dict[str, Any]], diet_w
     weight = diet_weight if diet else 0.0
     names = set(linear) | set(diet)
     scores = {name: (1 - weight) * linear.get(name, 0.0) + weight * diet.get(name, 0.0) for name in names}
-    return [{"name": name, "confidence": confidence}
-            for name, confidence in sorted(scores.items(), key=lambda kv: -kv[1])]
+    return [
+        {"name": name, "confidence": confidence} for name, confidence in sorted(scores.items(), key=lambda kv: -kv[1])
+    ]

@@ -9,6 +9,7 @@ side by side, each on one thread (TensorFlow and numpy release the GIL while the
 one thread each is faster than two for such small matrix products, and the two cores then
 serve the two encoders.
 """
+
 from __future__ import annotations
 
 import logging
@@ -23,8 +24,9 @@ _USE_BATCH = 256
 
 
 class SentenceEmbedder:
-    def __init__(self, e5_layer: int, use: bool, fine_tuned: bool = False,
-                 upper: list[np.ndarray] | None = None) -> None:
+    def __init__(
+        self, e5_layer: int, use: bool, fine_tuned: bool = False, upper: list[np.ndarray] | None = None
+    ) -> None:
         self._e5_layer, self._use, self._fine_tuned = e5_layer, use, fine_tuned
         self._upper = upper
         self._encoder: Any = None
@@ -64,8 +66,9 @@ class SentenceEmbedder:
         return self._e5().upper_weights()
 
     # --- training --------------------------------------------------------------------------
-    def fit(self, texts: list[str], targets: np.ndarray, n_labels: int, epochs: float,
-            seed: int) -> tuple[np.ndarray, Any]:
+    def fit(
+        self, texts: list[str], targets: np.ndarray, n_labels: int, epochs: float, seed: int
+    ) -> tuple[np.ndarray, Any]:
         """Dense features of the training texts, and the fine-tuned head if epochs > 0."""
         parts, head = [], None
         if self._e5_layer:
@@ -74,13 +77,13 @@ class SentenceEmbedder:
             pools, states = encoder.lower(ids, keep_states=epochs > 0)
             parts.append(pools)
             if epochs > 0:
-                from .e5.fine_tune import FineTuneSettings, fine_tune
+                from bot.bench.nlu.e5.fine_tune import FineTuneSettings, fine_tune
 
                 logger.info("fine-tuning e5 layers %d-%d on %d texts", self._e5_layer, encoder.top - 1, len(texts))
                 head = fine_tune(encoder, states, targets, n_labels, FineTuneSettings(epochs=epochs, seed=seed))
         if self._use:
             use = self._use_encoder(threads=2)
-            parts.append(np.vstack([use.encode(texts[i:i + _USE_BATCH]) for i in range(0, len(texts), _USE_BATCH)]))
+            parts.append(np.vstack([use.encode(texts[i : i + _USE_BATCH]) for i in range(0, len(texts), _USE_BATCH)]))
         return np.hstack(parts).astype(np.float32), head
 
     # --- prediction ------------------------------------------------------------------------

@@ -1,4 +1,5 @@
 """Staff accounts: Argon2id password hashes, roles, lockout after repeated failures."""
+
 from __future__ import annotations
 
 import logging
@@ -48,9 +49,11 @@ def add_user(engine: sa.engine.Engine, name: str, password: str, role: str) -> S
     with engine.begin() as conn:
         if conn.execute(sa.select(staff_users.c.id).where(staff_users.c.name == name)).first():
             raise Conflict(f"Ein Konto {name!r} gibt es schon.")
-        user_id = conn.execute(staff_users.insert().values(
-            name=name, password_hash=_hasher.hash(password), role=role, failed_logins=0,
-            created_at=time.time())).inserted_primary_key[0]
+        user_id = conn.execute(
+            staff_users.insert().values(
+                name=name, password_hash=_hasher.hash(password), role=role, failed_logins=0, created_at=time.time()
+            )
+        ).inserted_primary_key[0]
     logger.info("staff account %s created with role %s", name, role)
     return StaffUser(user_id, name, role)  # type: ignore[arg-type]
 
@@ -67,8 +70,11 @@ def authenticate(engine: sa.engine.Engine, name: str, password: str, now: float 
         elif not _verify(row.password_hash, password):
             failures = row.failed_logins + 1
             locked = now + LOCK_SECONDS if failures >= MAX_FAILURES else None
-            conn.execute(staff_users.update().where(staff_users.c.id == row.id).values(
-                failed_logins=0 if locked else failures, locked_until=locked))
+            conn.execute(
+                staff_users.update()
+                .where(staff_users.c.id == row.id)
+                .values(failed_logins=0 if locked else failures, locked_until=locked)
+            )
             logger.warning("failed staff login for %s (%d)", name, failures)
             error = LoginFailed()
         else:
@@ -90,7 +96,9 @@ def get_user(engine: sa.engine.Engine, user_id: int) -> StaffUser | None:
 
 def list_users(engine: sa.engine.Engine) -> list[StaffUser]:
     with engine.connect() as conn:
-        return [StaffUser(r.id, r.name, r.role) for r in conn.execute(sa.select(staff_users).order_by(staff_users.c.name))]
+        return [
+            StaffUser(r.id, r.name, r.role) for r in conn.execute(sa.select(staff_users).order_by(staff_users.c.name))
+        ]
 
 
 def _verify(password_hash: str, password: str) -> bool:

@@ -1,4 +1,5 @@
 """Console sessions: a random cookie value (stored only as a SHA-256 hash) and a CSRF token."""
+
 from __future__ import annotations
 
 import hashlib
@@ -33,8 +34,11 @@ def open_session(engine: sa.engine.Engine, user: StaffUser, hours: float) -> tup
     session = StaffSession(user, secrets.token_urlsafe(32), time.time() + hours * 3600)
     with engine.begin() as conn:
         conn.execute(staff_sessions.delete().where(staff_sessions.c.expires_at < time.time()))
-        conn.execute(staff_sessions.insert().values(token_hash=_hash(token), user_id=user.id,
-                                                    csrf_token=session.csrf_token, expires_at=session.expires_at))
+        conn.execute(
+            staff_sessions.insert().values(
+                token_hash=_hash(token), user_id=user.id, csrf_token=session.csrf_token, expires_at=session.expires_at
+            )
+        )
     return token, session
 
 

@@ -1,4 +1,5 @@
 """What the staff tools work on: settings plus engines for the tracker store and the staff database."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

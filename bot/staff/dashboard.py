@@ -1,4 +1,5 @@
 """Dashboard figures from the tracker store and the staff database."""
+
 from __future__ import annotations
 
 import json
@@ -10,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
-from .inbox import CHANNELS, FALLBACK_INTENT, tracker_events, channel_of
+from .inbox import CHANNELS, FALLBACK_INTENT, channel_of, tracker_events
 from .tables import ratings
 
 
@@ -18,8 +19,12 @@ def _day(timestamp: float, zone: ZoneInfo) -> str:
     return datetime.fromtimestamp(timestamp, zone).strftime("%Y-%m-%d")
 
 
-def summarise(rows: list[tuple[str, float, str | None, float]], rating_rows: list[tuple[float, int]],
-              low_confidence: float, zone: str = "Europe/Berlin") -> dict[str, Any]:
+def summarise(
+    rows: list[tuple[str, float, str | None, float]],
+    rating_rows: list[tuple[float, int]],
+    low_confidence: float,
+    zone: str = "Europe/Berlin",
+) -> dict[str, Any]:
     """rows: (sender_id, timestamp, intent, confidence) of citizens' typed messages."""
     tz = ZoneInfo(zone)
     per_day: dict[str, Counter[str]] = defaultdict(Counter)
@@ -36,32 +41,40 @@ def summarise(rows: list[tuple[str, float, str | None, float]], rating_rows: lis
     total = len(rows)
     return {
         "total": total,
-        "messages_per_day": [{"day": day, **{c: per_day[day][c] for c in (*CHANNELS, "other")}}
-                             for day in sorted(per_day)],
+        "messages_per_day": [
+            {"day": day, **{c: per_day[day][c] for c in (*CHANNELS, "other")}} for day in sorted(per_day)
+        ],
         "top_intents": [{"intent": name, "count": count} for name, count in intents.most_common(10)],
         "fallback_rate": round(fallback / total, 4) if total else 0.0,
         "low_confidence_rate": round(low / total, 4) if total else 0.0,
-        "ratings": {"up": sum(c["up"] for c in rated.values()), "down": sum(c["down"] for c in rated.values()),
-                    "per_day": [{"day": day, "up": rated[day]["up"], "down": rated[day]["down"]}
-                                for day in sorted(rated)]},
+        "ratings": {
+            "up": sum(c["up"] for c in rated.values()),
+            "down": sum(c["down"] for c in rated.values()),
+            "per_day": [{"day": day, "up": rated[day]["up"], "down": rated[day]["down"]} for day in sorted(rated)],
+        },
     }
 
 
-def dashboard(tracker: sa.engine.Engine, staff: sa.engine.Engine, days: int, low_confidence: float,
-              zone: str = "Europe/Berlin") -> dict[str, Any]:
+def dashboard(
+    tracker: sa.engine.Engine, staff: sa.engine.Engine, days: int, low_confidence: float, zone: str = "Europe/Berlin"
+) -> dict[str, Any]:
     since = time.time() - days * 86_400
     rows: list[tuple[str, float, str | None, float]] = []
     if sa.inspect(tracker).has_table("events"):
         with tracker.connect() as conn:
             events = tracker_events.c
-            for row in conn.execute(sa.select(events.sender_id, events.timestamp, events.data)
-                                    .where(events.type_name == "user", events.timestamp >= since)):
+            for row in conn.execute(
+                sa.select(events.sender_id, events.timestamp, events.data).where(
+                    events.type_name == "user", events.timestamp >= since
+                )
+            ):
                 event = json.loads(row.data)
                 if (event.get("text") or "").startswith("/"):
                     continue  # button presses are not understood, they are chosen
                 intent = (event.get("parse_data") or {}).get("intent") or {}
                 rows.append((row.sender_id, row.timestamp, intent.get("name"), float(intent.get("confidence") or 0)))
     with staff.connect() as conn:
-        rating_rows = [(r.at, r.value) for r in conn.execute(sa.select(ratings.c.at, ratings.c.value)
-                                                             .where(ratings.c.at >= since))]
+        rating_rows = [
+            (r.at, r.value) for r in conn.execute(sa.select(ratings.c.at, ratings.c.value).where(ratings.c.at >= since))
+        ]
     return {"days": days, **summarise(rows, rating_rows, low_confidence, zone)}

@@ -1,4 +1,5 @@
 """Staff-side domain errors; the console maps them to HTTP statuses and German text in one place."""
+
 from __future__ import annotations
 
 
@@ -59,7 +60,8 @@ class PromotionRefused(Conflict):
         super().__init__(
             f"Übernahme abgelehnt: Die Trefferquote auf dem Testdatensatz fällt von {live_accuracy:.1%} auf "
             f"{candidate_accuracy:.1%} (erlaubt sind höchstens {limit * 100:.0f} Prozentpunkte). Eine Administratorin "
-            "oder ein Administrator kann mit schriftlicher Begründung trotzdem übernehmen.")
+            "oder ein Administrator kann mit schriftlicher Begründung trotzdem übernehmen."
+        )
         self.candidate = candidate
         self.live_accuracy = live_accuracy
         self.candidate_accuracy = candidate_accuracy

@@ -5,6 +5,7 @@ The same text with conflicting labels (between reviews, or against the existing 
 is held back and listed for a decision. Redaction placeholders become fictional values so the
 training data reads naturally and holds no personal data.
 """
+
 from __future__ import annotations
 
 import logging
@@ -25,9 +26,14 @@ from .tables import reviews
 logger = logging.getLogger(__name__)
 
 FICTIONAL = {
-    "[AKTENZEICHEN]": "BA-2025-000123", "[CODE]": "X7Y2Z9", "[E-MAIL]": "erika.musterfrau@example.org",
-    "[TELEFON]": "0123 4567890", "[IBAN]": "DE02 1203 0000 0000 2020 51", "[DATUM]": "01.01.1990",
-    "[ADRESSE]": "Musterstraße 1", "[NAME]": "Erika Musterfrau",
+    "[AKTENZEICHEN]": "BA-2025-000123",
+    "[CODE]": "X7Y2Z9",
+    "[E-MAIL]": "erika.musterfrau@example.org",
+    "[TELEFON]": "0123 4567890",
+    "[IBAN]": "DE02 1203 0000 0000 2020 51",
+    "[DATUM]": "01.01.1990",
+    "[ADRESSE]": "Musterstraße 1",
+    "[NAME]": "Erika Musterfrau",
 }
 _ANNOTATION = re.compile(r"\[([^\]]+)\](?:\([^)]*\)|\{[^}]*\})")
 HEADER = "# Written by `buergerbot export` from reviewed citizen messages: edit in the staff console.\n"
@@ -49,8 +55,8 @@ def read_examples(path: Path) -> list[tuple[str, str]]:
     for block in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("nlu") or []:
         if "intent" not in block:
             continue
-        for line in str(block.get("examples", "")).splitlines():
-            line = line.strip()
+        for raw in str(block.get("examples", "")).splitlines():
+            line = raw.strip()
             if line.startswith("- "):
                 found.append((_ANNOTATION.sub(r"\1", line[2:]), block["intent"]))
     return found
@@ -58,9 +64,12 @@ def read_examples(path: Path) -> list[tuple[str, str]]:
 
 def existing_examples(nlu_dir: Path, exclude: Path) -> dict[str, str]:
     """Normalised text -> intent of the training data (without the export file itself)."""
-    return {normalise(text): intent
-            for path in sorted(nlu_dir.glob("*.yml")) if path.resolve() != exclude.resolve()
-            for text, intent in read_examples(path)}
+    return {
+        normalise(text): intent
+        for path in sorted(nlu_dir.glob("*.yml"))
+        if path.resolve() != exclude.resolve()
+        for text, intent in read_examples(path)
+    }
 
 
 @dataclass
@@ -75,8 +84,8 @@ def annotate(text: str, entities: list[dict[str, str]]) -> str:
     for entity in sorted(entities, key=lambda e: -len(e["value"])):
         value = fictionalise(entity["value"])
         index = text.find(value)
-        if index >= 0 and "[" not in text[index:index + len(value)]:
-            text = f"{text[:index]}[{value}]({entity['entity']}){text[index + len(value):]}"
+        if index >= 0 and "[" not in text[index : index + len(value)]:
+            text = f"{text[:index]}[{value}]({entity['entity']}){text[index + len(value) :]}"
     return text
 
 
@@ -91,9 +100,16 @@ def plan(examples: list[dict[str, Any]], existing: dict[str, str]) -> tuple[dict
         intents = sorted({e["intent"] for e in group})
         known = existing.get(key)
         if len(intents) > 1 or (known and known != intents[0]):
-            result.conflicts.append({"text": group[-1]["text"], "key": key, "training_data": known,
-                                     "reviews": [{"intent": e["intent"], "reviewer": e["reviewer"],
-                                                  "event_id": e["event_id"]} for e in group]})
+            result.conflicts.append(
+                {
+                    "text": group[-1]["text"],
+                    "key": key,
+                    "training_data": known,
+                    "reviews": [
+                        {"intent": e["intent"], "reviewer": e["reviewer"], "event_id": e["event_id"]} for e in group
+                    ],
+                }
+            )
             continue
         if known:
             result.already_in_training_data += 1
@@ -112,14 +128,19 @@ class _Dumper(yaml.SafeDumper):
     pass
 
 
-_Dumper.add_representer(_Literal, lambda dumper, data: dumper.represent_scalar("tag:yaml.org,2002:str", data, style="|"))
+_Dumper.add_representer(
+    _Literal, lambda dumper, data: dumper.represent_scalar("tag:yaml.org,2002:str", data, style="|")
+)
 
 
 def render(by_intent: dict[str, list[str]]) -> str:
-    nlu = [{"intent": intent, "examples": _Literal("".join(f"- {line}\n" for line in sorted(lines)))}
-           for intent, lines in sorted(by_intent.items())]
-    return HEADER + yaml.dump({"version": "3.1", "nlu": nlu}, Dumper=_Dumper, allow_unicode=True, sort_keys=False,
-                              width=1000)
+    nlu = [
+        {"intent": intent, "examples": _Literal("".join(f"- {line}\n" for line in sorted(lines)))}
+        for intent, lines in sorted(by_intent.items())
+    ]
+    return HEADER + yaml.dump(
+        {"version": "3.1", "nlu": nlu}, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=1000
+    )
 
 
 def export(staff: sa.engine.Engine, nlu_dir: Path, target: Path, actor: str) -> ExportResult:
@@ -131,9 +152,17 @@ def export(staff: sa.engine.Engine, nlu_dir: Path, target: Path, actor: str) -> 
         target.unlink()  # nothing reviewed (any more): no empty file for Rasa to trip over
     result.path = str(target)
     with staff.begin() as conn:
-        audit.record(conn, actor, "export", str(target.name),
-                     {"exported": result.exported, "conflicts": len(result.conflicts),
-                      "already_in_training_data": result.already_in_training_data})
+        audit.record(
+            conn,
+            actor,
+            "export",
+            str(target.name),
+            {
+                "exported": result.exported,
+                "conflicts": len(result.conflicts),
+                "already_in_training_data": result.already_in_training_data,
+            },
+        )
     logger.info("exported %d reviewed examples (%d conflicts)", result.exported, len(result.conflicts))
     return result
 
@@ -142,10 +171,12 @@ def resolve_conflict(staff: sa.engine.Engine, key: str, intent: str | None, acto
     """Decide a conflict: every review of this text gets `intent`, or is discarded when None."""
     with staff.begin() as conn:
         rows = [r for r in conn.execute(sa.select(reviews.c.id, reviews.c.text)) if normalise(r.text) == key]
-        values = ({"status": "discarded", "intent": None} if intent is None
-                  else {"status": "corrected", "intent": intent})
+        values = (
+            {"status": "discarded", "intent": None} if intent is None else {"status": "corrected", "intent": intent}
+        )
         for row in rows:
-            conn.execute(reviews.update().where(reviews.c.id == row.id).values(
-                reviewer=actor, reviewed_at=time.time(), **values))
+            conn.execute(
+                reviews.update().where(reviews.c.id == row.id).values(reviewer=actor, reviewed_at=time.time(), **values)
+            )
         audit.record(conn, actor, "conflict.resolve", key[:200], {"intent": intent, "reviews": len(rows)})
     return len(rows)

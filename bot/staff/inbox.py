@@ -3,6 +3,7 @@
 Staff never see a message's original text or the raw sender id: texts and entity values are
 redacted, conversations are shown under a short pseudonym.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -21,10 +22,16 @@ FALLBACK_INTENT = "nlu_fallback"
 CHANNELS = ("web", "telegram", "api")
 _BATCH = 500
 # Rasa's SQLTrackerStore table (only the columns read here).
-tracker_events = sa.table("events", sa.column("id"), sa.column("sender_id"), sa.column("type_name"),
-                          sa.column("timestamp"), sa.column("intent_name"), sa.column("data"))
-_MESSAGE_COLUMNS = (tracker_events.c.id, tracker_events.c.sender_id, tracker_events.c.timestamp,
-                    tracker_events.c.data)
+tracker_events = sa.table(
+    "events",
+    sa.column("id"),
+    sa.column("sender_id"),
+    sa.column("type_name"),
+    sa.column("timestamp"),
+    sa.column("intent_name"),
+    sa.column("data"),
+)
+_MESSAGE_COLUMNS = (tracker_events.c.id, tracker_events.c.sender_id, tracker_events.c.timestamp, tracker_events.c.data)
 
 
 @dataclass
@@ -82,14 +89,22 @@ def parse_event(event_id: int, sender_id: str, timestamp: float, data: str | dic
     intent = parse.get("intent") or {}
     ranking = [r for r in parse.get("intent_ranking") or [] if r.get("name") != intent.get("name")]
     return InboxItem(
-        id=event_id, at=timestamp, channel=channel_of(sender_id), conversation=pseudonym(sender_id),
-        text=redact(text), intent=intent.get("name"),
+        id=event_id,
+        at=timestamp,
+        channel=channel_of(sender_id),
+        conversation=pseudonym(sender_id),
+        text=redact(text),
+        intent=intent.get("name"),
         confidence=round(float(intent.get("confidence") or 0.0), 4),
-        entities=[{"entity": e.get("entity"), "value": redact(str(e.get("value", ""))),
-                   "text": redact(_surface(text, e))} for e in parse.get("entities") or []],
-        alternatives=[{"name": r.get("name"), "confidence": round(float(r.get("confidence") or 0), 4)}
-                      for r in ranking[:3]],
-        sender_id=sender_id, ref=(event.get("metadata") or {}).get("ref"),
+        entities=[
+            {"entity": e.get("entity"), "value": redact(str(e.get("value", ""))), "text": redact(_surface(text, e))}
+            for e in parse.get("entities") or []
+        ],
+        alternatives=[
+            {"name": r.get("name"), "confidence": round(float(r.get("confidence") or 0), 4)} for r in ranking[:3]
+        ],
+        sender_id=sender_id,
+        ref=(event.get("metadata") or {}).get("ref"),
     )
 
 
@@ -119,8 +134,9 @@ def _day_start(day: date, zone: str) -> float:
 
 
 def _query(flt: InboxFilter, before: int | None, zone: str) -> sa.sql.Select:
-    query = (sa.select(*_MESSAGE_COLUMNS).where(tracker_events.c.type_name == "user")
-             .order_by(tracker_events.c.id.desc()))
+    query = (
+        sa.select(*_MESSAGE_COLUMNS).where(tracker_events.c.type_name == "user").order_by(tracker_events.c.id.desc())
+    )
     if before is not None:
         query = query.where(tracker_events.c.id < before)
     if flt.intent:
@@ -140,23 +156,39 @@ def _attach(staff: sa.engine.Engine, items: list[InboxItem]) -> None:
     if not items:
         return
     with staff.connect() as conn:
-        found = {r.event_id: r for r in conn.execute(
-            sa.select(reviews).where(reviews.c.event_id.in_([i.id for i in items])))}
+        found = {
+            r.event_id: r for r in conn.execute(sa.select(reviews).where(reviews.c.event_id.in_([i.id for i in items])))
+        }
         senders = {i.sender_id for i in items}
-        rated = {(r.sender_id, r.ref): r.value for r in conn.execute(
-            sa.select(ratings).where(ratings.c.sender_id.in_(senders)))}
+        rated = {
+            (r.sender_id, r.ref): r.value
+            for r in conn.execute(sa.select(ratings).where(ratings.c.sender_id.in_(senders)))
+        }
     for item in items:
         review = found.get(item.id)
         if review is not None:
-            item.review = {"status": review.status, "intent": review.intent, "entities": review.entities,
-                           "reviewer": review.reviewer, "at": review.reviewed_at}
+            item.review = {
+                "status": review.status,
+                "intent": review.intent,
+                "entities": review.entities,
+                "reviewer": review.reviewer,
+                "at": review.reviewed_at,
+            }
         if item.ref:
             item.rating = rated.get((item.sender_id, item.ref))
 
 
-def list_messages(tracker: sa.engine.Engine, staff: sa.engine.Engine, flt: InboxFilter, *, limit: int = 50,
-                  before: int | None = None, low_confidence: float = 0.6, zone: str = "Europe/Berlin",
-                  max_scanned: int = 20_000) -> tuple[list[InboxItem], int | None]:
+def list_messages(
+    tracker: sa.engine.Engine,
+    staff: sa.engine.Engine,
+    flt: InboxFilter,
+    *,
+    limit: int = 50,
+    before: int | None = None,
+    low_confidence: float = 0.6,
+    zone: str = "Europe/Berlin",
+    max_scanned: int = 20_000,
+) -> tuple[list[InboxItem], int | None]:
     """One page of matching messages, newest first, and the cursor for the next page (or None)."""
     page: list[InboxItem] = []
     scanned = 0
@@ -169,8 +201,9 @@ def list_messages(tracker: sa.engine.Engine, staff: sa.engine.Engine, flt: Inbox
         if not rows:
             return page, None
         scanned += len(rows)
-        batch = [item for row in rows
-                 if (item := parse_event(row.id, row.sender_id, row.timestamp, row.data)) is not None]
+        batch = [
+            item for row in rows if (item := parse_event(row.id, row.sender_id, row.timestamp, row.data)) is not None
+        ]
         _attach(staff, batch)
         for item in batch:
             if matches(item, flt, low_confidence):
@@ -185,8 +218,9 @@ def get_message(tracker: sa.engine.Engine, staff: sa.engine.Engine, event_id: in
     if not sa.inspect(tracker).has_table("events"):  # Rasa has not stored a conversation yet
         return None
     with tracker.connect() as conn:
-        row = conn.execute(sa.select(*_MESSAGE_COLUMNS)
-                           .where(tracker_events.c.id == event_id, tracker_events.c.type_name == "user")).first()
+        row = conn.execute(
+            sa.select(*_MESSAGE_COLUMNS).where(tracker_events.c.id == event_id, tracker_events.c.type_name == "user")
+        ).first()
     item = parse_event(row.id, row.sender_id, row.timestamp, row.data) if row else None
     if item:
         _attach(staff, [item])

@@ -1,5 +1,6 @@
 """Background jobs (retraining) with progress kept in the staff database, so every gateway
 replica and the command line see the same state."""
+
 from __future__ import annotations
 
 import logging
@@ -20,9 +21,18 @@ Work = Callable[[Callable[[float, str], None]], dict[str, Any]]
 
 
 def _public(row: Any) -> dict[str, Any]:
-    return {"id": row.id, "kind": row.kind, "status": row.status, "progress": row.progress, "stage": row.stage,
-            "error": row.error, "result": row.result, "created_by": row.created_by, "started_at": row.started_at,
-            "finished_at": row.finished_at}
+    return {
+        "id": row.id,
+        "kind": row.kind,
+        "status": row.status,
+        "progress": row.progress,
+        "stage": row.stage,
+        "error": row.error,
+        "result": row.result,
+        "created_by": row.created_by,
+        "started_at": row.started_at,
+        "finished_at": row.finished_at,
+    }
 
 
 def get(engine: sa.engine.Engine, job_id: int) -> dict[str, Any]:
@@ -60,17 +70,30 @@ def abandon_running(engine: sa.engine.Engine) -> None:
         for row in conn.execute(sa.select(jobs.c.id, jobs.c.owner).where(jobs.c.status == "running")).all():
             owner_host, _, pid = (row.owner or "").rpartition(":")
             if owner_host == host and pid.isdigit() and not _alive(int(pid)):
-                conn.execute(jobs.update().where(jobs.c.id == row.id).values(
-                    status="failed", error="Abgebrochen: der Dienst wurde neu gestartet.", finished_at=time.time()))
+                conn.execute(
+                    jobs.update()
+                    .where(jobs.c.id == row.id)
+                    .values(
+                        status="failed", error="Abgebrochen: der Dienst wurde neu gestartet.", finished_at=time.time()
+                    )
+                )
 
 
 def create(engine: sa.engine.Engine, kind: str, actor: str) -> int:
     with engine.begin() as conn:
         if conn.execute(sa.select(jobs.c.id).where(jobs.c.status == "running")).first():
             raise Conflict("Es läuft schon ein Training. Bitte warten Sie, bis es fertig ist.")
-        return conn.execute(jobs.insert().values(kind=kind, status="running", progress=0.0, stage="Start",
-                                                 created_by=actor, owner=_owner(),
-                                                 started_at=time.time())).inserted_primary_key[0]
+        return conn.execute(
+            jobs.insert().values(
+                kind=kind,
+                status="running",
+                progress=0.0,
+                stage="Start",
+                created_by=actor,
+                owner=_owner(),
+                started_at=time.time(),
+            )
+        ).inserted_primary_key[0]
 
 
 def run(engine: sa.engine.Engine, job_id: int, work: Work) -> dict[str, Any]:
@@ -83,8 +106,11 @@ def run(engine: sa.engine.Engine, job_id: int, work: Work) -> dict[str, Any]:
             return
         last[0] = now
         with engine.begin() as conn:
-            conn.execute(jobs.update().where(jobs.c.id == job_id).values(
-                progress=round(min(max(fraction, 0.0), 1.0), 3), stage=stage[:255]))
+            conn.execute(
+                jobs.update()
+                .where(jobs.c.id == job_id)
+                .values(progress=round(min(max(fraction, 0.0), 1.0), 3), stage=stage[:255])
+            )
 
     try:
         result = work(progress)
@@ -92,12 +118,16 @@ def run(engine: sa.engine.Engine, job_id: int, work: Work) -> dict[str, Any]:
         logger.exception("job %d failed", job_id)
         text = getattr(exc, "text", None) or f"Fehler: {type(exc).__name__}: {str(exc)[:300]}"
         with engine.begin() as conn:
-            conn.execute(jobs.update().where(jobs.c.id == job_id).values(
-                status="failed", error=text, finished_at=time.time()))
+            conn.execute(
+                jobs.update().where(jobs.c.id == job_id).values(status="failed", error=text, finished_at=time.time())
+            )
         raise
     with engine.begin() as conn:
-        conn.execute(jobs.update().where(jobs.c.id == job_id).values(
-            status="succeeded", progress=1.0, stage="Fertig", result=result, finished_at=time.time()))
+        conn.execute(
+            jobs.update()
+            .where(jobs.c.id == job_id)
+            .values(status="succeeded", progress=1.0, stage="Fertig", result=result, finished_at=time.time())
+        )
     return result
 
 
@@ -107,8 +137,8 @@ def start_in_background(engine: sa.engine.Engine, kind: str, actor: str, work: W
     def target() -> None:
         try:
             run(engine, job_id, work)
-        except Exception:  # already recorded on the job
-            pass
+        except Exception:  # noqa: BLE001 - the failure is already recorded on the job
+            logger.debug("job %d failed (recorded on the job)", job_id)
 
     threading.Thread(target=target, name=f"job-{job_id}", daemon=True).start()
     return job_id

@@ -4,6 +4,7 @@
 
 EXAMPLES.json is a list of {"text": ...}; OUT.json maps each model path to its predicted intents.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -13,8 +14,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bot.paths import REPO_ROOT
-from bot.rasa_env import rasa_env
+from bot.infra.paths import REPO_ROOT
+from bot.infra.rasa_env import rasa_env
 
 logger = logging.getLogger(__name__)
 
@@ -39,8 +40,14 @@ def predict(models: list[Path], texts: list[str], work_dir: Path) -> dict[str, l
     work_dir.mkdir(parents=True, exist_ok=True)
     examples, out = work_dir / "examples.json", work_dir / "predictions.json"
     examples.write_text(json.dumps([{"text": t} for t in texts], ensure_ascii=False), encoding="utf-8")
-    completed = subprocess.run([sys.executable, "-m", "bot.staff.predict", str(examples), str(out),
-                                *map(str, models)], cwd=REPO_ROOT, env=rasa_env(), capture_output=True, text=True)
+    completed = subprocess.run(
+        [sys.executable, "-m", "bot.staff.predict", str(examples), str(out), *map(str, models)],
+        check=False,
+        cwd=REPO_ROOT,
+        env=rasa_env(),
+        capture_output=True,
+        text=True,
+    )
     if completed.returncode != 0:
         last_line = (completed.stderr.strip().splitlines() or [f"exit code {completed.returncode}"])[-1]
         raise RuntimeError(f"prediction failed: {last_line}")

@@ -3,6 +3,7 @@
 Rasa keeps answering with the old model while the new one loads (PUT /model swaps the agent
 once it is ready), so citizens keep chatting.
 """
+
 from __future__ import annotations
 
 import logging
@@ -11,7 +12,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from bot.rasa_client import RasaUnavailable
+from bot.infra.rasa_client import RasaUnavailable
 
 from . import audit, registry
 from .accounts import StaffUser
@@ -27,12 +28,13 @@ def load_into_rasa(settings: StaffSettings, model: Path) -> None:
     try:
         settings.rasa_api().load_model(model)
     except RasaUnavailable as exc:
-        problem = ("konnte das Modell nicht laden" if exc.reason.startswith("HTTP") else "ist nicht erreichbar")
+        problem = "konnte das Modell nicht laden" if exc.reason.startswith("HTTP") else "ist nicht erreichbar"
         raise RasaUnreachable(f"Der Rasa-Server {problem} ({exc.reason}); das Live-Modell bleibt unverändert.") from exc
 
 
-def promote(settings: StaffSettings, staff: sa.engine.Engine, name: str, user: StaffUser,
-            override_reason: str | None = None) -> dict[str, Any]:
+def promote(
+    settings: StaffSettings, staff: sa.engine.Engine, name: str, user: StaffUser, override_reason: str | None = None
+) -> dict[str, Any]:
     if not user.is_admin:
         raise Forbidden(user.name, "Modell übernehmen")
     model = registry.get(staff, name)
@@ -44,17 +46,24 @@ def promote(settings: StaffSettings, staff: sa.engine.Engine, name: str, user: S
     try:
         check_promotion(model["evaluation"], name, settings.max_accuracy_drop, _live_accuracy(staff, model))
         overridden = False
-    except PromotionRefused:
+    except PromotionRefused as refused:
         if not reason:
             raise
         if len(reason) < MIN_REASON_CHARS:
-            raise InvalidInput(f"Bitte begründen Sie die Übernahme in mindestens {MIN_REASON_CHARS} Zeichen.")
+            raise InvalidInput(
+                f"Bitte begründen Sie die Übernahme in mindestens {MIN_REASON_CHARS} Zeichen."
+            ) from refused
         overridden = True
     load_into_rasa(settings, Path(model["path"]))
     with staff.begin() as conn:
         registry.mark_live(conn, name, user.name)
-        audit.record(conn, user.name, "model.promote_override" if overridden else "model.promote", name,
-                     {"reason": reason} if overridden else {})
+        audit.record(
+            conn,
+            user.name,
+            "model.promote_override" if overridden else "model.promote",
+            name,
+            {"reason": reason} if overridden else {},
+        )
     logger.info("model %s promoted by %s%s", name, user.name, " (override)" if overridden else "")
     return registry.get(staff, name)
 
@@ -68,7 +77,9 @@ def _live_accuracy(staff: sa.engine.Engine, candidate: dict[str, Any]) -> float 
     return ((live["evaluation"] or {}).get("heldout") or {}).get("candidate", {}).get("accuracy")
 
 
-def rollback(settings: StaffSettings, staff: sa.engine.Engine, user: StaffUser, name: str | None = None) -> dict[str, Any]:
+def rollback(
+    settings: StaffSettings, staff: sa.engine.Engine, user: StaffUser, name: str | None = None
+) -> dict[str, Any]:
     """Back to an earlier model: the one live before the current, or `name`. No accuracy check:
     going back is the emergency exit."""
     if not user.is_admin:

@@ -1,4 +1,5 @@
 """Citizens' ratings of the bot's answers (thumbs up/down), keyed by the rated message's reference."""
+
 from __future__ import annotations
 
 import re
@@ -19,7 +20,10 @@ def rate(engine: sa.engine.Engine, sender_id: str, ref: str, value: int) -> None
     if not _REF.match(ref):
         raise InvalidInput("Unbekannte Nachricht.")
     with engine.begin() as conn:
-        changed = conn.execute(ratings.update().where(ratings.c.sender_id == sender_id, ratings.c.ref == ref)
-                               .values(value=value, at=time.time())).rowcount
+        changed = conn.execute(
+            ratings.update()
+            .where(ratings.c.sender_id == sender_id, ratings.c.ref == ref)
+            .values(value=value, at=time.time())
+        ).rowcount
         if not changed:
             conn.execute(ratings.insert().values(sender_id=sender_id, ref=ref, value=value, at=time.time()))

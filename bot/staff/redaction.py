@@ -3,11 +3,12 @@
 The originals stay only in the tracker store. Order matters: specific patterns (IBAN, case
 numbers, e-mail) run before broad ones (phone numbers, dates).
 """
+
 from __future__ import annotations
 
 import re
 
-from bot.nlu.case_number import CASE_NUMBER_PATTERN
+from bot.core.case_number import CASE_NUMBER_PATTERN
 
 _NAME_WORD = r"[A-ZÄÖÜ][a-zäöüß]+(?:-[A-ZÄÖÜ][a-zäöüß]+)?"
 _STREET_SUFFIX = r"(?:straße|strasse|str\.|weg|allee|platz|gasse|ring|damm|ufer|chaussee|pfad|steig)"
@@ -22,9 +23,18 @@ _RULES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\b(?:19|20)\d{2}-\d{2}-\d{2}\b"), "[DATUM]"),
     (re.compile(r"(?<![\w])(?:\+|00)?\d[\d /()-]{6,}\d"), "[TELEFON]"),
     (re.compile(rf"\b[A-ZÄÖÜ][\wäöüß-]*{_STREET_SUFFIX}\s+\d+\s?[a-zA-Z]?\b", re.IGNORECASE), "[ADRESSE]"),
-    (re.compile(r"\b(?:[A-ZÄÖÜ][\wäöüß-]*\s)?(?:Straße|Strasse|Weg|Allee|Platz|Gasse|Ring)\s+\d+\s?[a-zA-Z]?\b"), "[ADRESSE]"),
-    (re.compile(rf"\b((?:ich\s+heiße|ich\s+heisse|mein\s+name\s+ist|ich\s+bin\s+(?:der|die))\s+)"
-                rf"({_NAME_WORD}(?:\s+{_NAME_WORD})?)", re.IGNORECASE), r"\1[NAME]"),
+    (
+        re.compile(r"\b(?:[A-ZÄÖÜ][\wäöüß-]*\s)?(?:Straße|Strasse|Weg|Allee|Platz|Gasse|Ring)\s+\d+\s?[a-zA-Z]?\b"),
+        "[ADRESSE]",
+    ),
+    (
+        re.compile(
+            rf"\b((?:ich\s+heiße|ich\s+heisse|mein\s+name\s+ist|ich\s+bin\s+(?:der|die))\s+)"
+            rf"({_NAME_WORD}(?:\s+{_NAME_WORD})?)",
+            re.IGNORECASE,
+        ),
+        r"\1[NAME]",
+    ),
 ]
 
 

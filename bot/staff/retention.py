@@ -1,4 +1,5 @@
 """Retention: conversations whose last event is older than N days are deleted from the tracker store."""
+
 from __future__ import annotations
 
 import logging
@@ -19,13 +20,20 @@ def purge_conversations(database_url: str, older_than_days: int, now: float | No
         with engine.begin() as connection:
             if not sa.inspect(connection).has_table("events"):
                 return 0
-            stale = [row[0] for row in connection.execute(sa.text(
-                "SELECT sender_id FROM events GROUP BY sender_id HAVING MAX(timestamp) < :cutoff"),
-                {"cutoff": cutoff})]
+            stale = [
+                row[0]
+                for row in connection.execute(
+                    sa.text("SELECT sender_id FROM events GROUP BY sender_id HAVING MAX(timestamp) < :cutoff"),
+                    {"cutoff": cutoff},
+                )
+            ]
             for start in range(0, len(stale), 500):
-                connection.execute(sa.text("DELETE FROM events WHERE sender_id IN :senders")
-                                   .bindparams(sa.bindparam("senders", expanding=True)),
-                                   {"senders": stale[start:start + 500]})
+                connection.execute(
+                    sa.text("DELETE FROM events WHERE sender_id IN :senders").bindparams(
+                        sa.bindparam("senders", expanding=True)
+                    ),
+                    {"senders": stale[start : start + 500]},
+                )
     finally:
         engine.dispose()
     logger.info("purged %d conversations older than %d days", len(stale), older_than_days)

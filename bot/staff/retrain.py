@@ -1,4 +1,5 @@
 """Retraining from reviewed logs: export, train a candidate, evaluate it against the live model."""
+
 from __future__ import annotations
 
 import logging
@@ -9,9 +10,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from bot.paths import MODELS_DIR
-from bot.rasa_client import RasaUnavailable
-from bot.training import model_path, train, training_data
+from bot.infra.paths import MODELS_DIR
+from bot.infra.rasa_client import RasaUnavailable
+from bot.training.model import model_path, train, training_data
 
 from . import audit, registry
 from .errors import NotFound
@@ -59,13 +60,15 @@ def live_model(settings: StaffSettings, staff: sa.engine.Engine) -> dict[str, An
 
 def evaluation_examples(settings: StaffSettings, staff: sa.engine.Engine) -> list[dict[str, str]]:
     heldout = [{"text": t, "intent": i, "source": "heldout"} for t, i in read_examples(settings.heldout_nlu_file)]
-    reviewed = [{"text": fictionalise(e["text"]), "intent": e["intent"], "source": "reviewed"}
-                for e in reviewed_examples(staff)]
+    reviewed = [
+        {"text": fictionalise(e["text"]), "intent": e["intent"], "source": "reviewed"} for e in reviewed_examples(staff)
+    ]
     return heldout + reviewed
 
 
-def evaluate(settings: StaffSettings, staff: sa.engine.Engine, candidate: Path, live: Path | None,
-             progress: Progress) -> dict[str, Any]:
+def evaluate(
+    settings: StaffSettings, staff: sa.engine.Engine, candidate: Path, live: Path | None, progress: Progress
+) -> dict[str, Any]:
     examples = evaluation_examples(settings, staff)
     texts = [e["text"] for e in examples]
     models = [candidate] if live is None or live == candidate else [candidate, live]
@@ -78,8 +81,9 @@ def evaluate(settings: StaffSettings, staff: sa.engine.Engine, candidate: Path, 
     evaluation["live_model"] = live.name if live else None
     heldout = [i for i, e in enumerate(examples) if e["source"] == "heldout"]
     picture = settings.models_dir / f"{candidate.name.removesuffix('.tar.gz')}.confusion.png"
-    confusion_png([examples[i]["intent"] for i in heldout], [new[i] for i in heldout], picture,
-                  f"Testdatensatz: {candidate.name}")
+    confusion_png(
+        [examples[i]["intent"] for i in heldout], [new[i] for i in heldout], picture, f"Testdatensatz: {candidate.name}"
+    )
     evaluation["confusion_png"] = str(picture)
     return evaluation
 
@@ -93,15 +97,24 @@ def retrain(settings: StaffSettings, staff: sa.engine.Engine, actor: str, progre
     if target.exists():
         progress(0.8, "Für diese Daten gibt es schon ein Modell")
     else:
-        train(settings.training_config, target, domain=settings.domain_file, data=data,
-              on_progress=lambda fraction, stage: progress(0.03 + 0.77 * fraction, stage))
+        train(
+            settings.training_config,
+            target,
+            domain=settings.domain_file,
+            data=data,
+            on_progress=lambda fraction, stage: progress(0.03 + 0.77 * fraction, stage),
+        )
     registry.register(staff, target, actor)
     live = live_model(settings, staff)
     evaluation = evaluate(settings, staff, target, Path(live["path"]) if live else None, progress)
     registry.set_evaluation(staff, target.name, evaluation)
-    summary = {"model": target.name, "exported": exported.exported, "conflicts": len(exported.conflicts),
-               "heldout": {k: v["accuracy"] for k, v in evaluation["heldout"].items()},
-               "changed": len(evaluation["changed"])}
+    summary = {
+        "model": target.name,
+        "exported": exported.exported,
+        "conflicts": len(exported.conflicts),
+        "heldout": {k: v["accuracy"] for k, v in evaluation["heldout"].items()},
+        "changed": len(evaluation["changed"]),
+    }
     with staff.begin() as conn:
         audit.record(conn, actor, "model.retrain", target.name, summary)
     progress(1.0, "Fertig")

@@ -1,4 +1,5 @@
 """Reviewing inbox messages: confirm, correct (intent and entities) or discard as unfit for training."""
+
 from __future__ import annotations
 
 import time
@@ -24,9 +25,17 @@ def domain_labels(domain_file: Path) -> tuple[list[str], list[str]]:
     return sorted(intents), sorted(entities)
 
 
-def review(tracker: sa.engine.Engine, staff: sa.engine.Engine, domain_file: Path, *, event_id: int,
-           decision: Decision, actor: str, intent: str | None = None,
-           entities: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+def review(
+    tracker: sa.engine.Engine,
+    staff: sa.engine.Engine,
+    domain_file: Path,
+    *,
+    event_id: int,
+    decision: Decision,
+    actor: str,
+    intent: str | None = None,
+    entities: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
     item = get_message(tracker, staff, event_id)
     if item is None:
         raise NotFound("Nachricht", event_id)
@@ -35,12 +44,16 @@ def review(tracker: sa.engine.Engine, staff: sa.engine.Engine, domain_file: Path
         status, intent, entities = "discarded", None, []
     elif decision == "confirm":
         if item.intent in (None, FALLBACK_INTENT):
-            raise InvalidInput("Eine nicht verstandene Nachricht kann nicht bestätigt werden: "
-                               "bitte wählen Sie die richtige Absicht.")
+            raise InvalidInput(
+                "Eine nicht verstandene Nachricht kann nicht bestätigt werden: bitte wählen Sie die richtige Absicht."
+            )
         status, intent = "confirmed", item.intent
         if entities is None:  # the predicted entities, as written in the (redacted) text
-            entities = [{"entity": e["entity"], "value": e["text"]} for e in item.entities
-                        if e["entity"] in entity_types and e["text"] and e["text"] in item.text]
+            entities = [
+                {"entity": e["entity"], "value": e["text"]}
+                for e in item.entities
+                if e["entity"] in entity_types and e["text"] and e["text"] in item.text
+            ]
     elif decision == "correct":
         status = "corrected"
     else:
@@ -49,14 +62,27 @@ def review(tracker: sa.engine.Engine, staff: sa.engine.Engine, domain_file: Path
         if intent not in intents:
             raise InvalidInput(f"Unbekannte Absicht {intent!r}.")
         entities = _checked_entities(entities or [], entity_types, item.text)
-    values = {"sender_id": item.sender_id, "text": item.text, "predicted_intent": item.intent, "status": status,
-              "intent": intent, "entities": entities, "reviewer": actor, "reviewed_at": time.time()}
+    values = {
+        "sender_id": item.sender_id,
+        "text": item.text,
+        "predicted_intent": item.intent,
+        "status": status,
+        "intent": intent,
+        "entities": entities,
+        "reviewer": actor,
+        "reviewed_at": time.time(),
+    }
     with staff.begin() as conn:
         updated = conn.execute(reviews.update().where(reviews.c.event_id == event_id).values(**values)).rowcount
         if not updated:
             conn.execute(reviews.insert().values(event_id=event_id, **values))
-        audit.record(conn, actor, f"review.{decision}", f"message {event_id}",
-                     {"intent": intent, "predicted": item.intent, "entities": entities})
+        audit.record(
+            conn,
+            actor,
+            f"review.{decision}",
+            f"message {event_id}",
+            {"intent": intent, "predicted": item.intent, "entities": entities},
+        )
     return {"id": event_id, "status": status, "intent": intent, "entities": entities}
 
 
@@ -72,8 +98,9 @@ def _checked_entities(entities: list[dict[str, Any]], known: list[str], text: st
     return checked
 
 
-def bulk_confirm(tracker: sa.engine.Engine, staff: sa.engine.Engine, domain_file: Path, event_ids: list[int],
-                 actor: str) -> dict[str, list[int]]:
+def bulk_confirm(
+    tracker: sa.engine.Engine, staff: sa.engine.Engine, domain_file: Path, event_ids: list[int], actor: str
+) -> dict[str, list[int]]:
     """Confirm many predictions at once; messages that cannot be confirmed are reported, not fatal."""
     done, skipped = [], []
     for event_id in event_ids:
@@ -89,5 +116,7 @@ def reviewed_examples(staff: sa.engine.Engine) -> list[dict[str, Any]]:
     """Every confirmed or corrected example (redacted), oldest first."""
     with staff.connect() as conn:
         rows = conn.execute(sa.select(reviews).where(reviews.c.status != "discarded").order_by(reviews.c.id))
-        return [{"event_id": r.event_id, "text": r.text, "intent": r.intent, "entities": r.entities,
-                 "reviewer": r.reviewer} for r in rows]
+        return [
+            {"event_id": r.event_id, "text": r.text, "intent": r.intent, "entities": r.entities, "reviewer": r.reviewer}
+            for r in rows
+        ]

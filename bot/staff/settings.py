@@ -1,17 +1,21 @@
 """Typed settings of the staff tools: the console (inside the gateway) and the command line."""
+
 from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import BaseSettings, Field, SecretStr, validator
+from pydantic import Field, validator
 
-from bot.rasa_client import RasaApi
-from bot.paths import CONFIG_FILE, DATA_DIR, DOMAIN_FILE, HELDOUT_NLU_FILE, MODELS_DIR, TRACKER_DB_NAME, VAR_DIR
+from bot.infra.paths import CONFIG_FILE, DATA_DIR, DOMAIN_FILE, HELDOUT_NLU_FILE, MODELS_DIR, TRACKER_DB_NAME, VAR_DIR
+from bot.infra.rasa_client import RasaApi
+from bot.infra.settings import RasaSettings
 
 
-class StaffSettings(BaseSettings):
-    data_dir: Path = VAR_DIR
+class StaffSettings(RasaSettings):
+    """Settings of the staff tools. The staff command line uses it as its settings object; the
+    gateway's settings (which host the console) extend it."""
+
     retention_days: int = Field(90, ge=1, description="Conversations inactive this long are deleted.")
     # Rasa's SQL tracker store (the log) and the staff database (accounts, reviews, ratings,
     # audit log, model registry). Empty means SQLite files in data_dir.
@@ -26,17 +30,10 @@ class StaffSettings(BaseSettings):
     initial_model: Path | None = None  # the model Rasa was started with (set by `buergerbot run`)
     heldout_nlu_file: Path = HELDOUT_NLU_FILE
     max_accuracy_drop: float = Field(0.01, ge=0, description="Promotion is refused above this held-out drop.")
-    timezone: str = "Europe/Berlin"  # day boundaries of date filters and of the dashboard
     low_confidence: float = Field(0.6, gt=0, lt=1, description="Below this the inbox flags a message.")
 
     session_hours: float = Field(8.0, gt=0)
     cookie_secure: bool = False  # set to true behind HTTPS
-    rasa_url: str = "http://127.0.0.1:5005"
-    rasa_token: SecretStr | None = None  # Rasa HTTP API token (`rasa run --auth-token`)
-
-    class Config:
-        env_prefix = "BUERGERBOT_"
-        env_file = ".env"
 
     @validator("tracker_database_url", always=True)
     def _default_tracker(cls, value: str, values: dict) -> str:  # noqa: N805 - pydantic signature
@@ -47,7 +44,7 @@ class StaffSettings(BaseSettings):
         return value or f"sqlite:///{values.get('data_dir', VAR_DIR) / 'staff.db'}"
 
     def rasa_api(self) -> RasaApi:
-        return RasaApi(self.rasa_url, self.rasa_token.get_secret_value() if self.rasa_token else None)
+        return RasaApi(self.rasa_url, self.rasa_token_value)
 
     @property
     def reviewed_export_file(self) -> Path:

@@ -3,6 +3,7 @@
 SQLAlchemy Core tables (SQLite by default, PostgreSQL by URL). Conversations themselves stay
 in Rasa's tracker store; reviews point at its event ids and keep only redacted text.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -12,7 +13,8 @@ import sqlalchemy as sa
 metadata = sa.MetaData()
 
 staff_users = sa.Table(
-    "staff_users", metadata,
+    "staff_users",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("name", sa.String(64), nullable=False, unique=True),
     sa.Column("password_hash", sa.String(255), nullable=False),
@@ -23,7 +25,8 @@ staff_users = sa.Table(
 )
 
 staff_sessions = sa.Table(
-    "staff_sessions", metadata,
+    "staff_sessions",
+    metadata,
     sa.Column("token_hash", sa.String(64), primary_key=True),  # sha256 of the cookie value
     sa.Column("user_id", sa.Integer, sa.ForeignKey("staff_users.id", ondelete="CASCADE"), nullable=False),
     sa.Column("csrf_token", sa.String(64), nullable=False),
@@ -31,7 +34,8 @@ staff_sessions = sa.Table(
 )
 
 audit_log = sa.Table(
-    "audit_log", metadata,
+    "audit_log",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("at", sa.Float, nullable=False, index=True),
     sa.Column("actor", sa.String(64), nullable=False),
@@ -41,7 +45,8 @@ audit_log = sa.Table(
 )
 
 reviews = sa.Table(
-    "reviews", metadata,
+    "reviews",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("event_id", sa.Integer, nullable=False, unique=True),  # tracker store events.id
     sa.Column("sender_id", sa.String(255), nullable=False),
@@ -55,7 +60,8 @@ reviews = sa.Table(
 )
 
 ratings = sa.Table(
-    "ratings", metadata,
+    "ratings",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("sender_id", sa.String(255), nullable=False),
     sa.Column("ref", sa.String(64), nullable=False),  # the rated user message's reference
@@ -65,7 +71,8 @@ ratings = sa.Table(
 )
 
 model_versions = sa.Table(
-    "model_versions", metadata,
+    "model_versions",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("name", sa.String(255), nullable=False, unique=True),
     sa.Column("path", sa.Text, nullable=False),
@@ -78,7 +85,8 @@ model_versions = sa.Table(
 )
 
 jobs = sa.Table(
-    "jobs", metadata,
+    "jobs",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("kind", sa.String(32), nullable=False),
     sa.Column("status", sa.String(16), nullable=False),  # running | succeeded | failed

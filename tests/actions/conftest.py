@@ -1,16 +1,18 @@
 """Trackers for action tests, built from a JSON fixture, and a domain loaded from domain.yml."""
+
 from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 import yaml
 from rasa_sdk import Tracker
 
-from bot.paths import DOMAIN_FILE
+from bot.infra.paths import DOMAIN_FILE
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -24,19 +26,32 @@ def domain() -> dict[str, Any]:
 def make_tracker() -> Callable[..., Tracker]:
     base = json.loads((FIXTURES / "tracker.json").read_text(encoding="utf-8"))
 
-    def make(text: str = "", intent: str | None = None, entities: dict[str, str] | None = None,
-             slots: dict[str, Any] | None = None, active_loop: str | None = None,
-             ranking: list[dict[str, Any]] | None = None) -> Tracker:
+    def make(
+        text: str = "",
+        intent: str | None = None,
+        entities: dict[str, str] | None = None,
+        slots: dict[str, Any] | None = None,
+        active_loop: str | None = None,
+        ranking: list[dict[str, Any]] | None = None,
+    ) -> Tracker:
         state = copy.deepcopy(base)
         state["slots"].update(slots or {})
         state["latest_message"].update(
-            text=text, intent={"name": intent, "confidence": 0.9},
+            text=text,
+            intent={"name": intent, "confidence": 0.9},
             entities=[{"entity": k, "value": v} for k, v in (entities or {}).items()],
             intent_ranking=ranking or [],
         )
-        return Tracker(state["sender_id"], state["slots"], state["latest_message"], state["events"],
-                       state["paused"], state["followup_action"],
-                       {"name": active_loop} if active_loop else {}, state["latest_action_name"])
+        return Tracker(
+            state["sender_id"],
+            state["slots"],
+            state["latest_message"],
+            state["events"],
+            state["paused"],
+            state["followup_action"],
+            {"name": active_loop} if active_loop else {},
+            state["latest_action_name"],
+        )
 
     return make
 
@@ -45,7 +60,9 @@ def slot_events(events: list[dict[str, Any]]) -> dict[str, Any]:
     return {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
 
 
-async def run_action(action: Any, tracker: Tracker, domain: dict[str, Any]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+async def run_action(
+    action: Any, tracker: Tracker, domain: dict[str, Any]
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """Run an action; return what it uttered and the slots it set."""
     from rasa_sdk.executor import CollectingDispatcher
 

@@ -1,4 +1,5 @@
 """The case status form against the real backend: verification, wrong codes, lockout, backend down."""
+
 from __future__ import annotations
 
 import time
@@ -13,8 +14,12 @@ pytestmark = pytest.mark.anyio
 
 
 async def submit_code(make_tracker, domain, case_number: str, code: str, **slots):
-    tracker = make_tracker(code, "inform", slots={"case_number": case_number, "requested_slot": "access_code", **slots},
-                           active_loop="case_status_form")
+    tracker = make_tracker(
+        code,
+        "inform",
+        slots={"case_number": case_number, "requested_slot": "access_code", **slots},
+        active_loop="case_status_form",
+    )
     dispatcher = CollectingDispatcher()
     events = await ValidateCaseStatusForm().run(dispatcher, tracker, domain)
     return dispatcher.messages, slot_events(events)
@@ -47,12 +52,15 @@ async def test_locked_conversation_skips_the_form(backend_url, make_tracker, dom
     dispatcher = CollectingDispatcher()
     await ActionCaseStatusDone().run(dispatcher, tracker, domain)
     assert "gesperrt" in dispatcher.messages[0]["text"]
-    assert await ValidateCaseStatusForm().required_slots(["case_number", "access_code"], dispatcher, tracker, domain) == []
+    assert (
+        await ValidateCaseStatusForm().required_slots(["case_number", "access_code"], dispatcher, tracker, domain) == []
+    )
 
 
 async def test_malformed_case_number_gets_the_format(backend_url, make_tracker, domain):
-    tracker = make_tracker("hab ich nicht zur hand", "inform", slots={"requested_slot": "case_number"},
-                           active_loop="case_status_form")
+    tracker = make_tracker(
+        "hab ich nicht zur hand", "inform", slots={"requested_slot": "case_number"}, active_loop="case_status_form"
+    )
     dispatcher = CollectingDispatcher()
     slots = slot_events(await ValidateCaseStatusForm().run(dispatcher, tracker, domain))
     assert "BA-2025-004711" in dispatcher.messages[0]["text"] and slots["case_number"] is None

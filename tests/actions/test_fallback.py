@@ -7,8 +7,12 @@ pytestmark = pytest.mark.anyio
 
 
 async def test_asks_in_german_with_likely_intents(make_tracker, domain):
-    tracker = make_tracker("pass kosten?", "nlu_fallback", {"service": "reisepass"},
-                           ranking=[{"name": "nlu_fallback"}, {"name": "ask_fees"}, {"name": "service_info"}])
+    tracker = make_tracker(
+        "pass kosten?",
+        "nlu_fallback",
+        {"service": "reisepass"},
+        ranking=[{"name": "nlu_fallback"}, {"name": "ask_fees"}, {"name": "service_info"}],
+    )
     dispatcher = CollectingDispatcher()
     await ActionDefaultAskAffirmation().run(dispatcher, tracker, domain)
     buttons = dispatcher.messages[0]["buttons"]

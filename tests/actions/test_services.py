@@ -58,7 +58,9 @@ async def test_backend_down_gives_a_friendly_answer(monkeypatch, make_tracker, d
     monkeypatch.setenv("BUERGERBOT_BACKEND_URL", "http://127.0.0.1:9")  # nothing listens there
     get_settings.cache_clear()
     try:
-        messages, slots = await run(make_tracker("Was kostet ein Reisepass?", "ask_fees", {"service": "reisepass"}), domain)
+        messages, slots = await run(
+            make_tracker("Was kostet ein Reisepass?", "ask_fees", {"service": "reisepass"}), domain
+        )
     finally:
         get_settings.cache_clear()
     assert "nicht erreichbar" in messages[0]["text"] and "115" in messages[0]["text"]

@@ -1,4 +1,5 @@
 """Telegram end to end: fake Bot API on loopback → gateway (real process) → Rasa → actions → backend."""
+
 from __future__ import annotations
 
 import itertools
@@ -9,9 +10,9 @@ from dataclasses import replace
 import httpx
 import pytest
 
-from bot.processes import Stack
+from bot.launcher.processes import Stack
 from tests.conftest import free_port
-from tests.fakes.telegram_api import (FakeTelegramAPI, button_press, photo_message, text_message, texts_for)
+from tests.fakes.telegram_api import FakeTelegramAPI, button_press, photo_message, text_message, texts_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 
@@ -30,14 +31,19 @@ def telegram_api() -> Iterator[FakeTelegramAPI]:
 @pytest.fixture(scope="module")
 def telegram_gateway(full_stack: Stack, telegram_api: FakeTelegramAPI, tmp_path_factory) -> Iterator[Stack]:
     logs = tmp_path_factory.mktemp("telegram-gateway")
-    stack = Stack(replace(full_stack.ports, gateway=free_port()), full_stack.model, log_dir=logs, env={
-        **full_stack.env,
-        "BUERGERBOT_RASA_TOKEN": full_stack.rasa_token,  # the same Rasa server
-        "TELEGRAM_BOT_TOKEN": "123456:TEST-TOKEN",
-        "BUERGERBOT_TELEGRAM_API_BASE_URL": telegram_api.base_url,
-        "BUERGERBOT_TELEGRAM_WEBHOOK_SECRET": SECRET,
-        "BUERGERBOT_TELEGRAM_WEBHOOK_URL": "https://buergerbot.example/telegram/webhook",
-    })
+    stack = Stack(
+        replace(full_stack.ports, gateway=free_port()),
+        full_stack.model,
+        log_dir=logs,
+        env={
+            **full_stack.env,
+            "BUERGERBOT_RASA_TOKEN": full_stack.rasa_token,  # the same Rasa server
+            "TELEGRAM_BOT_TOKEN": "123456:TEST-TOKEN",
+            "BUERGERBOT_TELEGRAM_API_BASE_URL": telegram_api.base_url,
+            "BUERGERBOT_TELEGRAM_WEBHOOK_SECRET": SECRET,
+            "BUERGERBOT_TELEGRAM_WEBHOOK_URL": "https://buergerbot.example/telegram/webhook",
+        },
+    )
     stack.start(("gateway",))
     try:
         stack.wait_ready(timeout=60)
@@ -134,14 +140,20 @@ def test_answers_can_be_rated_and_the_rating_reaches_the_staff_database(telegram
     press = button_press(next(_ids), chat_id, rating_row[1]["callback_data"])
     post(telegram_gateway, press)
     deadline = time.monotonic() + 30
-    while not (answers := [p for p in telegram_api.sent("answerCallbackQuery")
-                           if p["callback_query_id"] == press["callback_query"]["id"]]):
+    while not (
+        answers := [
+            p
+            for p in telegram_api.sent("answerCallbackQuery")
+            if p["callback_query_id"] == press["callback_query"]["id"]
+        ]
+    ):
         assert time.monotonic() < deadline, "the rating was not answered"
         time.sleep(0.2)
     assert answers[0]["text"] == "Danke für Ihre Rückmeldung."
     engine = sa.create_engine(f"sqlite:///{telegram_gateway.env['BUERGERBOT_DATA_DIR']}/staff.db")
     with engine.connect() as conn:
-        rows = conn.execute(sa.text("SELECT ref, value FROM ratings WHERE sender_id = :s"),
-                            {"s": f"telegram:{chat_id}"}).all()
+        rows = conn.execute(
+            sa.text("SELECT ref, value FROM ratings WHERE sender_id = :s"), {"s": f"telegram:{chat_id}"}
+        ).all()
     engine.dispose()
     assert [(r.ref, r.value) for r in rows] == [(str(question["message"]["message_id"]), -1)]

@@ -1,4 +1,5 @@
 """The web chat in a real browser (Debian's Chromium driven by Playwright) against the full stack."""
+
 from __future__ import annotations
 
 import re
@@ -6,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from bot.processes import Stack
+from bot.launcher.processes import Stack
 from tests.browser import axe_violations, chromium
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e]
@@ -90,7 +91,7 @@ def test_keyboard_only(page):
 
 def test_markup_is_shown_as_text(page):
     page.goto("/")
-    send(page, "<script>window.__pwned = 1</script><b>fett</b> <img src=x onerror=\"window.__pwned=2\">")
+    send(page, '<script>window.__pwned = 1</script><b>fett</b> <img src=x onerror="window.__pwned=2">')
     page.locator(USER, has_text="<b>fett</b>").wait_for()
     page.locator(BOT).last.wait_for()
     assert page.evaluate("window.__pwned") is None
@@ -131,8 +132,9 @@ def test_kiosk_mode_stores_nothing_and_resets_itself(page):
     wait_for_bot_text(page, "Gebühr für Reisepass")
     assert page.evaluate("localStorage.length + sessionStorage.length") == 0
     assert page.evaluate("document.cookie") == ""
-    page.wait_for_function("() => document.querySelectorAll('#buergerbot-log .bb-msg.bb-user').length === 0",
-                           timeout=15_000)
+    page.wait_for_function(
+        "() => document.querySelectorAll('#buergerbot-log .bb-msg.bb-user').length === 0", timeout=15_000
+    )
     assert "zurückgesetzt" in page.locator("#buergerbot-log").inner_text()
     assert page.evaluate("localStorage.length") == 0
 
@@ -143,8 +145,9 @@ def test_message_typed_while_offline_is_sent_on_reconnect(page, full_stack: Stac
     wait_for_bot_text(page, "Guten Tag")
     full_stack.stop(("gateway",))
     try:
-        page.wait_for_function("() => !/^Verbunden/.test(document.querySelector('#buergerbot-status').innerText)",
-                               timeout=15_000)
+        page.wait_for_function(
+            "() => !/^Verbunden/.test(document.querySelector('#buergerbot-status').innerText)", timeout=15_000
+        )
         send(page, "Was kostet eine Meldebescheinigung?")
         page.locator(USER, has_text="Meldebescheinigung").wait_for()
     finally:

@@ -4,6 +4,7 @@ Telegram's servers cannot be reached here; this is the one mock the project allo
 answers like the real API (JSON `{"ok": true, "result": ...}`), records every call and can
 be told to answer a method with flood control (HTTP 429 with retry_after) a few times.
 """
+
 from __future__ import annotations
 
 import json
@@ -74,8 +75,15 @@ class FakeTelegramAPI:
             times, chat = self.failures.get(method, (0, None))
             if times and (chat is None or str(params.get("chat_id")) == chat):
                 self.failures[method] = (times - 1, chat)
-                return JSONResponse({"ok": False, "error_code": 429, "description": "Too Many Requests: retry after 1",
-                                     "parameters": {"retry_after": 1}}, status_code=429)
+                return JSONResponse(
+                    {
+                        "ok": False,
+                        "error_code": 429,
+                        "description": "Too Many Requests: retry after 1",
+                        "parameters": {"retry_after": 1},
+                    },
+                    status_code=429,
+                )
             self._message_id += 1
             message_id = self._message_id
         return JSONResponse({"ok": True, "result": self._result(method, params, message_id)})
@@ -86,8 +94,13 @@ class FakeTelegramAPI:
             return BOT_USER
         if method == "sendMessage":
             chat_id = int(params["chat_id"])
-            return {"message_id": message_id, "date": int(time.time()), "text": params.get("text", ""),
-                    "chat": {"id": chat_id, "type": "private"}, "from": BOT_USER}
+            return {
+                "message_id": message_id,
+                "date": int(time.time()),
+                "text": params.get("text", ""),
+                "chat": {"id": chat_id, "type": "private"},
+                "from": BOT_USER,
+            }
         return True  # setWebhook, deleteWebhook, answerCallbackQuery, sendChatAction
 
     def start(self) -> None:
@@ -111,27 +124,48 @@ def update(update_id: int, **content: Any) -> dict[str, Any]:
 
 
 def text_message(update_id: int, chat_id: int, text: str) -> dict[str, Any]:
-    message: dict[str, Any] = {"message_id": update_id, "date": int(time.time()), "text": text,
-                               "chat": {"id": chat_id, "type": "private"},
-                               "from": {"id": chat_id, "is_bot": False, "first_name": "Erika"}}
+    message: dict[str, Any] = {
+        "message_id": update_id,
+        "date": int(time.time()),
+        "text": text,
+        "chat": {"id": chat_id, "type": "private"},
+        "from": {"id": chat_id, "is_bot": False, "first_name": "Erika"},
+    }
     if text.startswith("/"):
         message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
     return update(update_id, message=message)
 
 
 def photo_message(update_id: int, chat_id: int) -> dict[str, Any]:
-    return update(update_id, message={
-        "message_id": update_id, "date": int(time.time()), "chat": {"id": chat_id, "type": "private"},
-        "from": {"id": chat_id, "is_bot": False, "first_name": "Erika"},
-        "photo": [{"file_id": "AgAD", "file_unique_id": "u1", "width": 90, "height": 90}]})
+    return update(
+        update_id,
+        message={
+            "message_id": update_id,
+            "date": int(time.time()),
+            "chat": {"id": chat_id, "type": "private"},
+            "from": {"id": chat_id, "is_bot": False, "first_name": "Erika"},
+            "photo": [{"file_id": "AgAD", "file_unique_id": "u1", "width": 90, "height": 90}],
+        },
+    )
 
 
 def button_press(update_id: int, chat_id: int, data: str) -> dict[str, Any]:
-    return update(update_id, callback_query={
-        "id": f"cq{update_id}", "chat_instance": "ci", "data": data,
-        "from": {"id": chat_id, "is_bot": False, "first_name": "Erika"},
-        "message": {"message_id": 1, "date": int(time.time()), "chat": {"id": chat_id, "type": "private"},
-                    "from": BOT_USER, "text": "Bitte wählen Sie:"}})
+    return update(
+        update_id,
+        callback_query={
+            "id": f"cq{update_id}",
+            "chat_instance": "ci",
+            "data": data,
+            "from": {"id": chat_id, "is_bot": False, "first_name": "Erika"},
+            "message": {
+                "message_id": 1,
+                "date": int(time.time()),
+                "chat": {"id": chat_id, "type": "private"},
+                "from": BOT_USER,
+                "text": "Bitte wählen Sie:",
+            },
+        },
+    )
 
 
 def texts_for(api: FakeTelegramAPI, chat_id: int, count: int, timeout: float = 30.0) -> list[dict[str, Any]]:

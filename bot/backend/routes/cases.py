@@ -1,10 +1,8 @@
 from __future__ import annotations
 
-from datetime import datetime
-
 from fastapi import APIRouter
 
-from bot.backend.cases import STATUS_LABELS, check_case
+from bot.backend.cases import STATUS_LABELS, check_case, utc_now
 from bot.backend.deps import SessionDep, SettingsDep
 from bot.backend.schemas import CaseCheckIn, CaseEventOut, CaseStatusOut, ErrorOut
 
@@ -20,16 +18,21 @@ router = APIRouter(prefix="/api/cases", tags=["cases"])
 def check(body: CaseCheckIn, session: SessionDep, settings: SettingsDep) -> CaseStatusOut:
     """POST so that the access code never appears in URLs or access logs."""
     case = check_case(
-        session, body.case_number, body.access_code,
-        now=datetime.utcnow(), max_attempts=settings.lockout_attempts,
+        session,
+        body.case_number,
+        body.access_code,
+        now=utc_now(),
+        max_attempts=settings.lockout_attempts,
         lock_minutes=settings.lockout_minutes,
     )
     return CaseStatusOut(
-        case_number=case.case_number, service=case.service.name, status=case.status,
-        status_label=STATUS_LABELS[case.status], next_step=case.next_step,
+        case_number=case.case_number,
+        service=case.service.name,
+        status=case.status,
+        status_label=STATUS_LABELS[case.status],
+        next_step=case.next_step,
         history=[
-            CaseEventOut(date=e.date, status=e.status, status_label=STATUS_LABELS.get(e.status, e.status),
-                         note=e.note)
+            CaseEventOut(date=e.date, status=e.status, status_label=STATUS_LABELS.get(e.status, e.status), note=e.note)
             for e in case.history
         ],
     )

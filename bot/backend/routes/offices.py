@@ -17,11 +17,19 @@ router = APIRouter(prefix="/api/offices", tags=["offices"])
 def to_out(record: OfficeRecord, now: datetime) -> OfficeOut:
     state = open_state(record.opening_hours, now)
     return OfficeOut(
-        id=record.id, name=record.name, street=record.street, postal_code=record.postal_code,
-        city=record.city, phone=record.phone, email=record.email,
-        opening_hours=record.opening_hours, opening_hours_text=format_week(record.opening_hours),
-        open_now=state.open_now, changes_at=state.changes_at,
-        accessibility=record.accessibility, transport=record.transport,
+        id=record.id,
+        name=record.name,
+        street=record.street,
+        postal_code=record.postal_code,
+        city=record.city,
+        phone=record.phone,
+        email=record.email,
+        opening_hours=record.opening_hours,
+        opening_hours_text=format_week(record.opening_hours),
+        open_now=state.open_now,
+        changes_at=state.changes_at,
+        accessibility=record.accessibility,
+        transport=record.transport,
     )
 
 

@@ -12,10 +12,15 @@ router = APIRouter(prefix="/api/services", tags=["services"])
 
 def to_out(record: ServiceRecord) -> ServiceOut:
     return ServiceOut(
-        id=record.id, name=record.name, description=record.description,
-        documents=record.documents, fees=record.fees, processing_time=record.processing_time,
+        id=record.id,
+        name=record.name,
+        description=record.description,
+        documents=record.documents,
+        fees=record.fees,
+        processing_time=record.processing_time,
         office=OfficeRef(id=record.office.id, name=record.office.name),
-        appointment_required=record.appointment_required, online_url=record.online_url,
+        appointment_required=record.appointment_required,
+        online_url=record.online_url,
         keywords=record.keywords,
     )
 
@@ -25,8 +30,11 @@ def list_services(session: SessionDep) -> list[ServiceOut]:
     return [to_out(r) for r in catalogue.list_services(session)]
 
 
-@router.get("/search", response_model=list[ServiceMatchOut],
-            summary="Closest services to free text (typos and colloquial names welcome)")
+@router.get(
+    "/search",
+    response_model=list[ServiceMatchOut],
+    summary="Closest services to free text (typos and colloquial names welcome)",
+)
 def search_services(
     session: SessionDep,
     q: str = Query(..., min_length=1, max_length=2000, description="Free text"),

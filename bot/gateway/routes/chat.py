@@ -1,4 +1,5 @@
 """POST /api/chat: the simplest integration (and what load tests use)."""
+
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
@@ -36,6 +37,8 @@ async def chat(body: ChatIn, request: Request) -> ChatOut | JSONResponse:
     try:
         answer = await service.handle(IncomingMessage(sender=f"api:{body.sender}", text=body.message))
     except ChatRefused as refused:
-        return JSONResponse(status_code=refused.status,
-                            content={"detail": refused.text, "messages": [{"text": refused.text, "buttons": []}]})
+        return JSONResponse(
+            status_code=refused.status,
+            content={"detail": refused.text, "messages": [{"text": refused.text, "buttons": []}]},
+        )
     return ChatOut(messages=[MessageOut(**m.to_dict()) for m in answer])

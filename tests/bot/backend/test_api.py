@@ -1,4 +1,5 @@
 """The backend HTTP API through FastAPI's TestClient on a fresh SQLite database."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -8,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from bot.backend.app import create_app
-from bot.settings import BackendSettings
+from bot.backend.settings import BackendSettings
 
 
 @pytest.fixture
@@ -19,10 +20,28 @@ def client(tmp_path: Path) -> Iterator[TestClient]:
 
 def test_every_required_service_is_in_the_catalogue(client: TestClient):
     ids = {s["id"] for s in client.get("/api/services").json()}
-    required = {"personalausweis", "reisepass", "wohnsitz_anmeldung", "wohnsitz_abmeldung", "kfz_zulassung",
-                "fuehrerschein", "fuehrungszeugnis", "geburtsurkunde", "eheschliessung", "gewerbeanmeldung",
-                "hundesteuer", "wohngeld", "anwohnerparkausweis", "meldebescheinigung", "briefwahl",
-                "sperrmuell", "baugenehmigung", "aufenthaltstitel", "einbuergerung", "fundsache"}
+    required = {
+        "personalausweis",
+        "reisepass",
+        "wohnsitz_anmeldung",
+        "wohnsitz_abmeldung",
+        "kfz_zulassung",
+        "fuehrerschein",
+        "fuehrungszeugnis",
+        "geburtsurkunde",
+        "eheschliessung",
+        "gewerbeanmeldung",
+        "hundesteuer",
+        "wohngeld",
+        "anwohnerparkausweis",
+        "meldebescheinigung",
+        "briefwahl",
+        "sperrmuell",
+        "baugenehmigung",
+        "aufenthaltstitel",
+        "einbuergerung",
+        "fundsache",
+    }
     assert required <= ids
 
 
@@ -65,7 +84,10 @@ def test_unknown_number_and_wrong_code_look_the_same(client: TestClient):
 
 def test_five_failures_lock_the_number_even_for_the_right_code(client: TestClient):
     for _ in range(4):
-        assert client.post("/api/cases/check", json={"case_number": "BA-2025-004712", "access_code": "AAAAAA"}).status_code == 403
+        assert (
+            client.post("/api/cases/check", json={"case_number": "BA-2025-004712", "access_code": "AAAAAA"}).status_code
+            == 403
+        )
     fifth = client.post("/api/cases/check", json={"case_number": "BA-2025-004712", "access_code": "AAAAAA"})
     assert fifth.status_code == 423 and int(fifth.headers["Retry-After"]) > 800
     right = client.post("/api/cases/check", json={"case_number": "BA-2025-004712", "access_code": "P4X8N2"})
@@ -73,8 +95,10 @@ def test_five_failures_lock_the_number_even_for_the_right_code(client: TestClien
 
 
 def test_unknown_numbers_lock_too(client: TestClient):
-    codes = [client.post("/api/cases/check", json={"case_number": "ZZ-2020-000001", "access_code": "AAAAAA"}).status_code
-             for _ in range(5)]
+    codes = [
+        client.post("/api/cases/check", json={"case_number": "ZZ-2020-000001", "access_code": "AAAAAA"}).status_code
+        for _ in range(5)
+    ]
     assert codes == [403, 403, 403, 403, 423]
 
 

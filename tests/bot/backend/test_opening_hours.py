@@ -4,8 +4,15 @@ import pytest
 
 from bot.backend.opening_hours import format_week, open_state, parse_interval
 
-HOURS = {"mon": ["08:00-12:00", "14:00-16:00"], "tue": [], "wed": ["08:00-12:00"],
-         "thu": [], "fri": [], "sat": [], "sun": []}
+HOURS = {
+    "mon": ["08:00-12:00", "14:00-16:00"],
+    "tue": [],
+    "wed": ["08:00-12:00"],
+    "thu": [],
+    "fri": [],
+    "sat": [],
+    "sun": [],
+}
 
 
 def test_open_inside_an_interval_until_its_end():

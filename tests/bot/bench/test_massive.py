@@ -1,12 +1,21 @@
 """The MASSIVE benchmark code, end to end on a few hundred lines, so it cannot rot."""
+
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
 
-from bot.bench.massive import (DEFAULT_CONFIG, DEFAULT_DATA, DEFAULT_XSID, load_massive, load_xsid,
-                               parse_annotation, run, slot_f1)
+from bot.bench.massive import (
+    DEFAULT_CONFIG,
+    DEFAULT_DATA,
+    DEFAULT_XSID,
+    load_massive,
+    load_xsid,
+    parse_annotation,
+    run,
+    slot_f1,
+)
 
 
 def test_annotation_becomes_text_and_exact_spans():
@@ -26,8 +35,16 @@ def test_slot_f1_is_micro_over_exact_spans():
 def test_xsid_keeps_only_shared_intents():
     utterances = load_xsid(DEFAULT_XSID)
     assert 300 < len(utterances) < 500
-    assert {u.intent for u in utterances} <= {"alarm_set", "alarm_remove", "alarm_query", "weather_query",
-                                             "play_music", "calendar_set", "calendar_query", "calendar_remove"}
+    assert {u.intent for u in utterances} <= {
+        "alarm_set",
+        "alarm_remove",
+        "alarm_query",
+        "weather_query",
+        "play_music",
+        "calendar_set",
+        "calendar_query",
+        "calendar_remove",
+    }
 
 
 @pytest.mark.slow
@@ -35,8 +52,7 @@ def test_xsid_keeps_only_shared_intents():
 def test_benchmark_runs_end_to_end_on_a_few_hundred_lines(tmp_path: Path, capsys):
     splits = load_massive(DEFAULT_DATA, limit=400)
     assert splits["train"] and splits["test"]
-    summary = run(DEFAULT_DATA, DEFAULT_CONFIG, tmp_path / "massive-smoke.tar.gz", limit=400, xsid=None,
-                  record=False)
+    summary = run(DEFAULT_DATA, DEFAULT_CONFIG, tmp_path / "massive-smoke.tar.gz", limit=400, xsid=None, record=False)
     assert summary.startswith("MASSIVE de-DE: intent_acc=") and "slot_f1=" in summary and "p95_ms=" in summary
     assert (tmp_path / "massive-smoke.tar.gz").exists()
     assert "baseline TF-IDF+LinearSVC" in capsys.readouterr().out

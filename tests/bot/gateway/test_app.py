@@ -1,4 +1,5 @@
 """Gateway HTTP and WebSocket behaviour with Rasa unreachable (TestClient, no network)."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -10,16 +11,22 @@ from fastapi.testclient import TestClient
 from bot.gateway.app import create_app
 from bot.gateway.chat import RASA_DOWN
 from bot.gateway.settings import GatewaySettings
-from bot.staff.settings import StaffSettings
 
 CLOSED = "http://127.0.0.1:9"  # nothing listens on the discard port
 
 
 @pytest.fixture
 def client(tmp_path) -> Iterator[TestClient]:
-    settings = GatewaySettings(secret_key="test-secret", rasa_url=CLOSED, actions_url=CLOSED, backend_url=CLOSED,
-                               rate_limit_per_minute=5, telegram_bot_token=None)
-    with TestClient(create_app(settings, StaffSettings(data_dir=tmp_path, rasa_url=CLOSED))) as test_client:
+    settings = GatewaySettings(
+        secret_key="test-secret",
+        rasa_url=CLOSED,
+        actions_url=CLOSED,
+        backend_url=CLOSED,
+        rate_limit_per_minute=5,
+        telegram_bot_token=None,
+        data_dir=tmp_path,
+    )
+    with TestClient(create_app(settings)) as test_client:
         yield test_client
 
 
@@ -56,8 +63,11 @@ def test_bad_sender_is_a_clear_422(client: TestClient):
 def test_health_reports_each_component(client: TestClient):
     response = client.get("/health")
     assert response.status_code == 503
-    assert response.json() == {"status": "degraded", "telegram": "off",
-                               "components": {"rasa": "down", "actions": "down", "backend": "down"}}
+    assert response.json() == {
+        "status": "degraded",
+        "telegram": "off",
+        "components": {"rasa": "down", "actions": "down", "backend": "down"},
+    }
 
 
 def test_websocket_issues_a_signed_session_and_answers(client: TestClient):

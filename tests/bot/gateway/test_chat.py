@@ -2,9 +2,9 @@ import pytest
 
 from bot.gateway.chat import ChatService, EmptyMessage, MessageTooLong
 from bot.gateway.rate_limit import RateLimiter
-from bot.gateway.sessions import SessionSigner, sender_for_web
-from bot.rasa_client import RasaClient
+from bot.infra.rasa_client import RasaClient
 from channels.base import IncomingMessage
+from channels.webchat.sessions import SessionSigner, sender_for_web
 
 
 @pytest.fixture

@@ -1,10 +1,17 @@
 from bot.nlu.gazetteer import Gazetteer
 
-GAZ = Gazetteer({
-    "service": {"reisepass": "reisepass", "Pass": "reisepass", "Personalausweis": "personalausweis",
-                "anmelden": "wohnsitz_anmeldung", "Auto anmelden": "kfz_zulassung"},
-    "office": {"Bürgeramt": "buergeramt"},
-})
+GAZ = Gazetteer(
+    {
+        "service": {
+            "reisepass": "reisepass",
+            "Pass": "reisepass",
+            "Personalausweis": "personalausweis",
+            "anmelden": "wohnsitz_anmeldung",
+            "Auto anmelden": "kfz_zulassung",
+        },
+        "office": {"Bürgeramt": "buergeramt"},
+    }
+)
 
 
 def values(text):
@@ -30,4 +37,4 @@ def test_short_words_are_not_fuzzy():
 
 def test_spans_point_into_the_text():
     found = GAZ.find("Mein Pass ist weg")[0]
-    assert "Mein Pass ist weg"[found.start:found.end] == "Pass"
+    assert "Mein Pass ist weg"[found.start : found.end] == "Pass"

@@ -1,4 +1,5 @@
 """One message (e5 and USE side by side, unpadded) gets the features its row gets in a batch."""
+
 import numpy as np
 
 from bot.nlu.sentence_embeddings import SentenceEmbedder

@@ -1,4 +1,5 @@
 """A whole stack for the staff console (its own databases and training-data copy) and logins."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -7,11 +8,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.paths import MODELS_DIR
-from bot.processes import Stack, free_ports
+from bot.infra.paths import MODELS_DIR
+from bot.launcher.processes import Stack, free_ports
 from bot.staff.accounts import add_user
 from bot.staff.tables import connect
-from bot.training import model_path, train, training_data
+from bot.training.model import model_path, train, training_data
 from tests.conftest import FAST_CONFIG, running, stack_env
 
 PASSWORDS = {"admin": "Admin-Passwort-2025", "reviewer": "Pruefer-Passwort-2025"}
@@ -40,8 +41,9 @@ def login(base_url: str, name: str, password: str | None = None) -> httpx.Client
     """An HTTP client logged in to the console, sending the session's CSRF token on every request."""
     client = httpx.Client(base_url=base_url, timeout=30)
     csrf = client.get("/staff/api/csrf").json()["csrf"]
-    response = client.post("/staff/api/login", json={"name": name, "password": password or PASSWORDS[name]},
-                           headers={"X-CSRF-Token": csrf})
+    response = client.post(
+        "/staff/api/login", json={"name": name, "password": password or PASSWORDS[name]}, headers={"X-CSRF-Token": csrf}
+    )
     response.raise_for_status()
     client.headers["X-CSRF-Token"] = response.json()["csrf"]
     return client

@@ -1,4 +1,5 @@
 """Staff accounts: Argon2id hashes, roles, lockout; console sessions."""
+
 from __future__ import annotations
 
 import time
@@ -28,9 +29,10 @@ def test_passwords_are_stored_as_argon2id_hashes(engine):
     assert authenticate(engine, "anna", "ein langes Passwort").role == "reviewer"
 
 
-@pytest.mark.parametrize("name, password, role", [("x", "ein langes Passwort", "admin"),
-                                                  ("anna", "kurz", "admin"),
-                                                  ("anna", "ein langes Passwort", "root")])
+@pytest.mark.parametrize(
+    "name, password, role",
+    [("x", "ein langes Passwort", "admin"), ("anna", "kurz", "admin"), ("anna", "ein langes Passwort", "root")],
+)
 def test_invalid_accounts_are_refused_in_german(engine, name, password, role):
     with pytest.raises(InvalidInput) as error:
         add_user(engine, name, password, role)

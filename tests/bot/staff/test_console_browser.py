@@ -1,6 +1,7 @@
 """The staff console in a real browser (Debian's Chromium driven by Playwright) against the whole stack:
 login, NLU inbox filters and relabelling, retraining with progress, role-based controls, dashboard,
 audit log and axe-core accessibility checks. The pages keep their strict Content-Security-Policy."""
+
 from __future__ import annotations
 
 import random
@@ -11,7 +12,7 @@ from collections.abc import Callable, Iterator
 import httpx
 import pytest
 
-from bot.processes import Stack
+from bot.launcher.processes import Stack
 from tests.bot.staff.conftest import PASSWORDS, login
 from tests.browser import axe_violations, chromium
 
@@ -38,8 +39,11 @@ def browser() -> Iterator[object]:
 def seeded(console_stack: Stack) -> dict[str, dict]:
     """This module's own citizen messages (unique texts), as the inbox API lists them."""
     for number, text in enumerate(TEXTS.values()):
-        response = httpx.post(f"{console_stack.gateway_url}/api/chat",
-                              json={"sender": f"konsole-{TOKEN}-{number}", "message": text}, timeout=60)
+        response = httpx.post(
+            f"{console_stack.gateway_url}/api/chat",
+            json={"sender": f"konsole-{TOKEN}-{number}", "message": text},
+            timeout=60,
+        )
         response.raise_for_status()
     client = login(console_stack.gateway_url, "admin")
     try:
@@ -57,14 +61,20 @@ def new_page(browser, console_stack: Stack) -> Iterator[Callable[..., object]]:
     contexts, problems = [], []
 
     def make(width: int = 1280):
-        context = browser.new_context(base_url=console_stack.gateway_url, locale="de-DE",
-                                      timezone_id="Europe/Berlin", viewport={"width": width, "height": 900})
+        context = browser.new_context(
+            base_url=console_stack.gateway_url,
+            locale="de-DE",
+            timezone_id="Europe/Berlin",
+            viewport={"width": width, "height": 900},
+        )
         contexts.append(context)
         page = context.new_page()
         page.set_default_timeout(30_000)
         page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
-        page.on("console", lambda msg: problems.append(f"console: {msg.text}")
-                if "Content Security Policy" in msg.text else None)
+        page.on(
+            "console",
+            lambda msg: problems.append(f"console: {msg.text}") if "Content Security Policy" in msg.text else None,
+        )
         return page
 
     yield make
@@ -222,8 +232,9 @@ def test_retrain_from_the_console(new_page, seeded, admin: httpx.Client):
         expect(other.locator("#job-stage")).to_contain_text("Schritt: ")
         expect(other.get_by_role("button", name="Neu trainieren")).to_be_disabled()
 
-    expect(page.locator("#job-result")).to_contain_text(re.compile("Training (fertig|fehlgeschlagen)"),
-                                                        timeout=RETRAIN_TIMEOUT_MS)
+    expect(page.locator("#job-result")).to_contain_text(
+        re.compile("Training (fertig|fehlgeschlagen)"), timeout=RETRAIN_TIMEOUT_MS
+    )
     expect(page.locator("#job-result")).to_contain_text("Training fertig")
     expect(page.locator("#job-percent")).to_have_text("100 %")
     expect(page.locator("#job-stage")).to_have_text("Schritt: Fertig")

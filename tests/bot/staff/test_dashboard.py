@@ -1,4 +1,5 @@
 """Dashboard figures and charts."""
+
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
@@ -11,8 +12,12 @@ T0 = 1_790_000_000.0  # 2026-09-21
 
 
 def test_summary_counts_per_day_and_channel_rates_and_ratings():
-    rows = [("web:a", T0, "ask_fees", 0.9), ("web:a", T0 + 10, "nlu_fallback", 0.3),
-            ("telegram:1", T0 + DAY, "greet", 0.5), ("api:x", T0 + DAY, "greet", 0.99)]
+    rows = [
+        ("web:a", T0, "ask_fees", 0.9),
+        ("web:a", T0 + 10, "nlu_fallback", 0.3),
+        ("telegram:1", T0 + DAY, "greet", 0.5),
+        ("api:x", T0 + DAY, "greet", 0.99),
+    ]
     summary = summarise(rows, [(T0, 1), (T0 + DAY, -1), (T0 + DAY, -1)], low_confidence=0.6)
     assert summary["total"] == 4
     assert [(d["web"], d["telegram"], d["api"]) for d in summary["messages_per_day"]] == [(2, 0, 0), (0, 1, 1)]

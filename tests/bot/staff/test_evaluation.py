@@ -1,4 +1,5 @@
 """Candidate-versus-live comparison and the promotion guard."""
+
 from __future__ import annotations
 
 import math
@@ -9,8 +10,10 @@ import pytest
 from bot.staff.errors import PromotionRefused
 from bot.staff.evaluation import check_promotion, compare, confusion_png, metrics
 
-EXAMPLES = [{"text": f"t{i}", "intent": intent, "source": "heldout"}
-            for i, intent in enumerate(["greet", "greet", "thank", "thank", "help"])]
+EXAMPLES = [
+    {"text": f"t{i}", "intent": intent, "source": "heldout"}
+    for i, intent in enumerate(["greet", "greet", "thank", "thank", "help"])
+]
 
 
 def test_metrics_report_accuracy_macro_f1_and_per_intent_scores():

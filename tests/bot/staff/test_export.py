@@ -1,5 +1,6 @@
 """Export of reviewed examples: deduplicated, conflicts held back, placeholders made fictional,
 and the file is valid Rasa training data."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -14,14 +15,20 @@ def example(text: str, intent: str, event_id: int = 1, entities: list | None = N
 
 
 def test_same_text_reviewed_twice_is_exported_once():
-    by_intent, result = plan([example("Was kostet ein Pass?", "ask_fees", 1),
-                              example("was kostet ein  Pass", "ask_fees", 2)], existing={})
+    by_intent, result = plan(
+        [example("Was kostet ein Pass?", "ask_fees", 1), example("was kostet ein  Pass", "ask_fees", 2)], existing={}
+    )
     assert by_intent == {"ask_fees": ["was kostet ein  Pass"]} and result.exported == 1 and not result.conflicts
 
 
 def test_conflicting_labels_are_flagged_and_not_exported():
-    by_intent, result = plan([example("Termin bitte", "book_appointment", 1, reviewer="anna"),
-                              example("Termin bitte!", "help", 2, reviewer="ben")], existing={})
+    by_intent, result = plan(
+        [
+            example("Termin bitte", "book_appointment", 1, reviewer="anna"),
+            example("Termin bitte!", "help", 2, reviewer="ben"),
+        ],
+        existing={},
+    )
     assert by_intent == {} and result.exported == 0
     assert [sorted(r["intent"] for r in c["reviews"]) for c in result.conflicts] == [["book_appointment", "help"]]
 
@@ -42,9 +49,15 @@ def test_placeholders_become_fictional_values_and_entities_are_annotated():
 def test_rendered_file_is_read_back_by_rasa(tmp_path: Path):
     from rasa.shared.nlu.training_data.loading import load_data
 
-    by_intent, _ = plan([example("Ich brauche einen neuen Reisepass", "service_info", 1,
-                                 [{"entity": "service", "value": "Reisepass"}]),
-                         example("Moin zusammen", "greet", 2)], existing={})
+    by_intent, _ = plan(
+        [
+            example(
+                "Ich brauche einen neuen Reisepass", "service_info", 1, [{"entity": "service", "value": "Reisepass"}]
+            ),
+            example("Moin zusammen", "greet", 2),
+        ],
+        existing={},
+    )
     path = tmp_path / "reviewed.yml"
     path.write_text(render(by_intent), encoding="utf-8")
     data = load_data(str(path))

@@ -1,4 +1,5 @@
 """The NLU inbox over a tracker store written by Rasa's own SQLTrackerStore (SQLite and PostgreSQL)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -10,19 +11,22 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from bot.infra.paths import DOMAIN_FILE
 from bot.staff.inbox import InboxFilter, list_messages, parse_event, pseudonym
 from bot.staff.ratings import rate
 from bot.staff.reviews import review
 from bot.staff.tables import connect
-from bot.paths import DOMAIN_FILE
 
 
 def user_event(text: str, intent: str, confidence: float, ref: str, timestamp: float):
     from rasa.shared.core.events import UserUttered
 
     entities = [{"entity": "service", "value": "reisepass", "start": 15, "end": 24}] if "Reisepass" in text else []
-    parse = {"intent": {"name": intent, "confidence": confidence}, "entities": entities,
-             "intent_ranking": [{"name": intent, "confidence": confidence}, {"name": "help", "confidence": 0.1}]}
+    parse = {
+        "intent": {"name": intent, "confidence": confidence},
+        "entities": entities,
+        "intent_ranking": [{"name": intent, "confidence": confidence}, {"name": "help", "confidence": 0.1}],
+    }
     return UserUttered(text, parse["intent"], entities, parse, timestamp=timestamp, metadata={"ref": ref})
 
 
@@ -53,8 +57,14 @@ def stores(database_urls):
 
     tracker_url, staff_url = database_urls
     parsed = sa.engine.make_url(tracker_url)
-    store = SQLTrackerStore(Domain.empty(), dialect=parsed.drivername, host=parsed.host, port=parsed.port,
-                            db=parsed.database, username=parsed.username)
+    store = SQLTrackerStore(
+        Domain.empty(),
+        dialect=parsed.drivername,
+        host=parsed.host,
+        port=parsed.port,
+        db=parsed.database,
+        username=parsed.username,
+    )
     now = time.time()
     conversations = {
         "web:abc": [("Was kostet ein Reisepass?", "ask_fees", 0.95, "r1"), ("/affirm", "affirm", 1.0, "r2")],
@@ -82,15 +92,18 @@ def test_typed_messages_newest_first_redacted_without_button_payloads(stores):
     assert texts(stores) == ["Danke", "Ich heiße [NAME]", "Was kostet ein Reisepass?"]
 
 
-@pytest.mark.parametrize("filters, expected", [
-    ({"low_confidence": True}, ["Danke", "Ich heiße [NAME]"]),
-    ({"fallback": True}, ["Ich heiße [NAME]"]),
-    ({"intent": "ask_fees"}, ["Was kostet ein Reisepass?"]),
-    ({"channel": "telegram"}, ["Danke", "Ich heiße [NAME]"]),
-    ({"q": "reisepass"}, ["Was kostet ein Reisepass?"]),
-    ({"q": "Erika"}, []),  # the search sees only the redacted text
-    ({"date_from": date(2000, 1, 1), "date_to": date(2000, 1, 2)}, []),
-])
+@pytest.mark.parametrize(
+    "filters, expected",
+    [
+        ({"low_confidence": True}, ["Danke", "Ich heiße [NAME]"]),
+        ({"fallback": True}, ["Ich heiße [NAME]"]),
+        ({"intent": "ask_fees"}, ["Was kostet ein Reisepass?"]),
+        ({"channel": "telegram"}, ["Danke", "Ich heiße [NAME]"]),
+        ({"q": "reisepass"}, ["Was kostet ein Reisepass?"]),
+        ({"q": "Erika"}, []),  # the search sees only the redacted text
+        ({"date_from": date(2000, 1, 1), "date_to": date(2000, 1, 2)}, []),
+    ],
+)
 def test_filters(stores, filters, expected):
     assert texts(stores, **filters) == expected
 

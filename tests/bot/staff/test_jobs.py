@@ -1,4 +1,5 @@
 """Background jobs: progress, result, failure, one at a time, abandoned after a restart."""
+
 from __future__ import annotations
 
 import threading
@@ -45,7 +46,6 @@ def test_a_failed_job_keeps_a_german_message(engine):
 
 def test_only_one_job_runs_at_a_time_and_restarts_abandon_it(engine):
     import socket
-
 
     from bot.staff.tables import jobs as jobs_table
 

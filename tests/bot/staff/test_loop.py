@@ -1,6 +1,7 @@
 """The whole staff loop over real HTTP: citizens' messages the live model gets wrong are labelled
 in the console, a candidate is retrained (fast test configuration) and evaluated, then promoted
 into the running Rasa server while a background client keeps chatting without a single error."""
+
 from __future__ import annotations
 
 import threading
@@ -11,13 +12,17 @@ import httpx
 import pytest
 
 from bot.gateway.chat import RASA_DOWN
-from bot.processes import Stack
+from bot.launcher.processes import Stack
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 
 # A made-up greeting no model has seen: the live model cannot know it.
-GREETINGS = ["Xylofant Brummkreisel!", "Xylofant Brummkreisel euch allen", "Xylofant Brummkreisel zurück",
-             "Ein Xylofant Brummkreisel in die Runde"]
+GREETINGS = [
+    "Xylofant Brummkreisel!",
+    "Xylofant Brummkreisel euch allen",
+    "Xylofant Brummkreisel zurück",
+    "Ein Xylofant Brummkreisel in die Runde",
+]
 GREETING_REPLY = "Guten Tag! Ich bin der Bürgerbot"
 
 
@@ -70,7 +75,9 @@ def test_label_retrain_evaluate_promote_without_downtime(console_stack: Stack, a
     mine = [i for i in items if i["text"] in GREETINGS]
     assert len(mine) == len(GREETINGS) and all(i["intent"] != "greet" for i in mine)
     for item in mine:
-        response = admin.post(f"/staff/api/messages/{item['id']}/review", json={"decision": "correct", "intent": "greet"})
+        response = admin.post(
+            f"/staff/api/messages/{item['id']}/review", json={"decision": "correct", "intent": "greet"}
+        )
         assert response.status_code == 200, response.text
     reviewed = admin.get("/staff/api/messages", params={"q": "Brummkreisel", "reviewed": True}).json()["items"]
     assert {i["review"]["intent"] for i in reviewed if i["id"] in {m["id"] for m in mine}} == {"greet"}
@@ -103,7 +110,7 @@ def test_label_retrain_evaluate_promote_without_downtime(console_stack: Stack, a
     assert promoted.status_code == 200, promoted.text
     assert chatter.errors == [] and chatter.answers > 0
 
-    status = httpx.get(f"{console_stack.rasa_url}/status", params=console_stack.rasa_params, timeout=10).json()
+    status = console_stack.rasa_api().status()
     assert status["model_file"].endswith(candidate)
     assert chat(console_stack, f"after-{run}", GREETINGS[0])[0]["text"].startswith(GREETING_REPLY)
     actions = [e["action"] for e in admin.get("/staff/api/audit").json()]

@@ -1,4 +1,5 @@
 """Model registry: live model, history, and which model `buergerbot run` starts with."""
+
 from __future__ import annotations
 
 import os

@@ -1,4 +1,5 @@
 """Retention against Rasa's own SQL tracker store (SQLite file)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -44,7 +45,7 @@ def test_empty_database_and_bad_days(tmp_path: Path):
 
 
 def test_command_line_purge(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys):
-    from bot.cli import main
+    from bot.cli.main import main
     from bot.staff.settings import get_settings
 
     store = SQLTrackerStore(Domain.empty(), dialect="sqlite", db=str(tmp_path / "tracker.db"))
@@ -60,9 +61,19 @@ def test_command_line_purge(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cap
 
 
 def test_tracker_store_settings_for_postgresql_and_sqlite(tmp_path):
-    from bot.processes import tracker_store_config
+    from bot.launcher.processes import tracker_store_config
 
-    assert tracker_store_config("", tmp_path / "t.db") == {"type": "SQL", "dialect": "sqlite", "db": str(tmp_path / "t.db")}
+    assert tracker_store_config("", tmp_path / "t.db") == {
+        "type": "SQL",
+        "dialect": "sqlite",
+        "db": str(tmp_path / "t.db"),
+    }
     assert tracker_store_config("postgresql://bot:pw@127.0.0.1:5432/buergerbot", tmp_path / "t.db") == {
-        "type": "SQL", "dialect": "postgresql", "url": "127.0.0.1", "port": 5432, "db": "buergerbot",
-        "username": "bot", "password": "pw"}
+        "type": "SQL",
+        "dialect": "postgresql",
+        "url": "127.0.0.1",
+        "port": 5432,
+        "db": "buergerbot",
+        "username": "bot",
+        "password": "pw",
+    }

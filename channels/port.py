@@ -1,0 +1,41 @@
+"""The port every channel adapter talks to: the gateway implements it and hands it in.
+
+An adapter translates its channel to and from the common message model (`channels.base`) and
+calls a `ChatPort`; it never imports the gateway, so it can be read, tested and reused alone.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from channels.base import IncomingMessage, OutgoingMessage
+
+
+class ChatRefused(Exception):
+    """A message (or rating) is not forwarded; `text` tells the citizen why, `status` is for HTTP."""
+
+    status = 400
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.text = text
+
+
+class InvalidRating(ChatRefused):
+    """A rating for an unknown message or with a value other than 1 or -1."""
+
+    status = 422
+
+
+class ChatPort(Protocol):
+    """What a channel may ask of the chat core."""
+
+    async def handle(self, message: IncomingMessage) -> list[OutgoingMessage]:
+        """The bot's answer to one message; raises `ChatRefused` with a German reason."""
+
+    async def restart(self, sender: str) -> None:
+        """Start a new conversation for `sender`."""
+
+    async def rate(self, sender: str, ref: str, value: int) -> None:
+        """Record a citizen's thumbs up (1) or down (-1) for the answer to message `ref`;
+        raises `InvalidRating` for an unknown reference or value."""
