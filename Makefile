@@ -17,7 +17,7 @@ for candidate in "$$(pyenv root 2>/dev/null)/versions/$$(pyenv latest 3.10 2>/de
 done; exit 1
 endef
 
-.PHONY: help setup train run chat lint test bench bench-nlu bench-xsid clean
+.PHONY: help setup train run chat lint test test-unit bench bench-nlu bench-xsid clean
 
 help: ## Show this help
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-10s %s\n", $$1, $$2}'
@@ -64,8 +64,15 @@ lint: setup ## Quality gate: ruff (lint + format), mypy, import contracts
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports --no-cache
 
-test: $(CHROMIUM) setup $(AXE) lint ## Quality gate, then the whole test suite (trains once if needed)
-	$(PY) -m pytest $(PYTEST_ARGS)
+# Two tiers: fast unit tests (no server process), then the real-process tests (servers on free
+# loopback ports, Chromium, Rasa training once). `time` prints each tier's duration.
+UNIT := not slow and not e2e
+test: $(CHROMIUM) setup $(AXE) lint ## Quality gate, then unit tests, then real-process tests
+	time $(PY) -m pytest -m "$(UNIT)" $(PYTEST_ARGS)
+	time $(PY) -m pytest -m "not ($(UNIT))" $(PYTEST_ARGS)
+
+test-unit: setup ## Only the fast tier (no servers, no browser): seconds, for the edit-test loop
+	$(PY) -m pytest -m "$(UNIT)" $(PYTEST_ARGS)
 
 bench: train ## Benchmark NLU accuracy, training time and parse latency into docs/benchmarks.md
 	$(PY) -m bot.bench.citizen

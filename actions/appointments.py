@@ -9,7 +9,8 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.clients.backend import BackendUnavailable, NotFoundInBackend, get_backend_client
+from actions.backend_action import WithBackend
+from actions.clients.backend import BackendUnavailable, NotFoundInBackend
 from actions.tracker_utils import latest_entity, latest_intent
 
 logger = logging.getLogger(__name__)
@@ -17,7 +18,7 @@ logger = logging.getLogger(__name__)
 BOOKING_URL = "https://www.musterstadt.de/termine"
 
 
-class ActionAppointmentInfo(Action):
+class ActionAppointmentInfo(WithBackend, Action):
     def name(self) -> str:
         return "action_appointment_info"
 
@@ -34,7 +35,7 @@ class ActionAppointmentInfo(Action):
             return []
         if service_id:
             try:
-                service = await get_backend_client().get_service(service_id)
+                service = await self.backend.get_service(service_id)
             except (BackendUnavailable, NotFoundInBackend):
                 logger.exception("no service data for appointment answer")
             else:

@@ -17,7 +17,8 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.clients.backend import BackendUnavailable, CaseLocked, CaseNotVerified, get_backend_client
+from actions.backend_action import WithBackend
+from actions.clients.backend import BackendUnavailable, CaseLocked, CaseNotVerified
 from actions.formatting import BACKEND_DOWN, case_status_answer, minutes_text
 from actions.settings import get_settings
 from actions.tracker_utils import latest_entity, latest_intent, latest_text
@@ -66,7 +67,7 @@ def looks_like_printed_code(text: str) -> bool:
     return code is not None and any(c.isdigit() for c in code) and any(c.isalpha() for c in code)
 
 
-class ValidateCaseStatusForm(FormValidationAction):
+class ValidateCaseStatusForm(WithBackend, FormValidationAction):
     def name(self) -> str:
         return "validate_case_status_form"
 
@@ -126,7 +127,7 @@ class ValidateCaseStatusForm(FormValidationAction):
             failures = 0  # an expired lock starts afresh
         reset = {"access_code": None, "case_number": None}
         try:
-            case = await get_backend_client().check_case(tracker.get_slot("case_number"), code)
+            case = await self.backend.check_case(tracker.get_slot("case_number"), code)
         except CaseNotVerified:
             failures += 1
             logger.info("case check failed in conversation %s (%d)", tracker.sender_id, failures)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
+
+from bot.core.opening_hours import day_text_de
 
 SERVICE_INTENTS = ("service_info", "ask_documents", "ask_fees", "ask_processing_time")
 OFFICE_INTENTS = ("ask_opening_hours", "ask_office_location")
@@ -13,7 +15,6 @@ BACKEND_DOWN = (
     "Die Auskunft ist gerade leider nicht erreichbar. Bitte versuchen Sie es in ein paar Minuten "
     "noch einmal oder rufen Sie das Bürgertelefon 115 an (Mo–Fr 8–18 Uhr)."
 )
-WEEKDAY_DE = ("Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag", "Sonntag")
 
 
 def button(title: str, intent: str, entities: dict[str, str] | None = None) -> dict[str, str]:
@@ -54,25 +55,57 @@ def _clock(moment: str | datetime) -> datetime:
     return moment if isinstance(moment, datetime) else datetime.fromisoformat(moment)
 
 
+def _day(value: str | date) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(value)
+
+
+def _when(opens: datetime, now: datetime) -> str:
+    days = (opens.date() - now.date()).days
+    if days == 0:
+        return f"heute um {opens:%H:%M} Uhr"
+    if days == 1:
+        return f"morgen um {opens:%H:%M} Uhr"
+    return f"am {day_text_de(opens.date())}, um {opens:%H:%M} Uhr"
+
+
 def open_now_sentence(office: dict[str, Any], now: datetime) -> str:
     name = office["name"]
+    holiday = office.get("closed_today")
+    if holiday:
+        text = (
+            f"Heute ({day_text_de(_day(holiday['date']))}) ist Feiertag ({holiday['name']}): "
+            "alle Ämter sind geschlossen."
+        )
+        if office.get("changes_at"):
+            text += f" {name} öffnet wieder {_when(_clock(office['changes_at']), now)}."
+        return text
     if office["open_now"]:
         return f"{name} ist jetzt geöffnet, heute bis {_clock(office['changes_at']):%H:%M} Uhr."
     if not office.get("changes_at"):
         return f"{name} hat derzeit keine regulären Öffnungszeiten."
-    opens = _clock(office["changes_at"])
-    if opens.date() == now.date():
-        when = f"heute um {opens:%H:%M} Uhr"
-    elif (opens.date() - now.date()).days == 1:
-        when = f"morgen um {opens:%H:%M} Uhr"
-    else:
-        when = f"am {WEEKDAY_DE[opens.weekday()]} um {opens:%H:%M} Uhr"
-    return f"{name} ist gerade geschlossen. Es öffnet wieder {when}."
+    return f"{name} ist gerade geschlossen. Es öffnet wieder {_when(_clock(office['changes_at']), now)}."
 
 
-def opening_hours_answer(office: dict[str, Any], now: datetime) -> str:
+def holiday_notice(holiday: dict[str, Any], today: date) -> str:
+    """A public holiday of this week other than today, e.g. "Achtung: Am Freitag, 1. Mai, ist Feiertag ..."."""
+    day = _day(holiday["date"])
+    if day < today:
+        return f"Hinweis: Am {day_text_de(day)}, war Feiertag ({holiday['name']}), das Amt war geschlossen."
+    return f"Achtung: Am {day_text_de(day)}, ist Feiertag ({holiday['name']}), das Amt ist dann geschlossen."
+
+
+def opening_hours_answer(office: dict[str, Any]) -> str:
+    """Open now (or today's holiday), the regular week, and this week's other public holidays.
+    "Now" is the backend's `as_of`, the moment its open state refers to."""
+    now = _clock(office["as_of"])
     hours = "\n".join(office["opening_hours_text"])
-    return f"{open_now_sentence(office, now)}\n\nÖffnungszeiten:\n{hours}"
+    notices = [
+        holiday_notice(h, now.date())
+        for h in office.get("holidays_this_week") or []
+        if _day(h["date"]) != now.date()  # today's holiday opens the answer already
+    ]
+    answer = f"{open_now_sentence(office, now)}\n\nÖffnungszeiten:\n{hours}"
+    return answer + ("\n\n" + "\n".join(notices) if notices else "")
 
 
 def location_answer(office: dict[str, Any]) -> str:

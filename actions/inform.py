@@ -8,14 +8,14 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, FollowupAction
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.clients.backend import get_backend_client
+from actions.backend_action import WithBackend
 from actions.formatting import OFFICE_INTENTS, SERVICE_INTENTS
 from actions.offices import answer_office
 from actions.services import answer_service
 from actions.tracker_utils import latest_entity
 
 
-class ActionHandleInform(Action):
+class ActionHandleInform(WithBackend, Action):
     def name(self) -> str:
         return "action_handle_inform"
 
@@ -25,9 +25,9 @@ class ActionHandleInform(Action):
             return [FollowupAction("case_status_form")]
         if latest_entity(tracker, "office") or (pending in OFFICE_INTENTS and latest_entity(tracker, "service")):
             intent = pending if pending in OFFICE_INTENTS else "ask_opening_hours"
-            return await answer_office(dispatcher, tracker, intent, get_backend_client())
+            return await answer_office(dispatcher, tracker, intent, self.backend)
         if latest_entity(tracker, "service") or pending in SERVICE_INTENTS:
             intent = pending if pending in SERVICE_INTENTS else "service_info"
-            return await answer_service(dispatcher, tracker, intent, get_backend_client())
+            return await answer_service(dispatcher, tracker, intent, self.backend)
         dispatcher.utter_message(response="utter_ask_rephrase")
         return []

@@ -1,41 +1,43 @@
-"""Answers about offices: opening hours (open right now?) and location."""
+"""Answers about offices: opening hours (open right now? a public holiday?) and location.
+
+"Now" is the backend's clock (`as_of` in its answer), so the open state and the wording agree."""
 
 from __future__ import annotations
 
 import logging
-from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.clients.backend import BackendClient, BackendUnavailable, NotFoundInBackend, get_backend_client
+from actions.backend_action import WithBackend
+from actions.clients.backend import BackendApi, BackendUnavailable, NotFoundInBackend
 from actions.formatting import BACKEND_DOWN, OFFICE_INTENTS, button, location_answer, opening_hours_answer
-from actions.settings import get_settings
 from actions.tracker_utils import latest_entity, latest_intent
 
 logger = logging.getLogger(__name__)
 
 
-async def _office_id(tracker: Tracker, client: BackendClient) -> str | None:
+async def _office_id(tracker: Tracker, client: BackendApi) -> str | None:
     """The office named now, else the office of the service named now, else the topic's office."""
     office_id = latest_entity(tracker, "office")
     if office_id:
         return office_id
     service_id = latest_entity(tracker, "service")
     if service_id:
-        return (await client.get_service(service_id))["office"]["id"]
-    if tracker.get_slot("office"):
-        return tracker.get_slot("office")
-    if tracker.get_slot("service"):
-        return (await client.get_service(tracker.get_slot("service")))["office"]["id"]
+        return str((await client.get_service(service_id))["office"]["id"])
+    office_slot: str | None = tracker.get_slot("office")
+    if office_slot:
+        return office_slot
+    service_slot: str | None = tracker.get_slot("service")
+    if service_slot:
+        return str((await client.get_service(service_slot))["office"]["id"])
     return None
 
 
 async def answer_office(
-    dispatcher: CollectingDispatcher, tracker: Tracker, intent: str, client: BackendClient
+    dispatcher: CollectingDispatcher, tracker: Tracker, intent: str, client: BackendApi
 ) -> list[EventType]:
     try:
         office_id = await _office_id(tracker, client)
@@ -60,13 +62,13 @@ async def answer_office(
         text = location_answer(office)
         other = button("Öffnungszeiten", "ask_opening_hours", {"office": office_id})
     else:
-        text = opening_hours_answer(office, datetime.now(ZoneInfo(get_settings().timezone)))
+        text = opening_hours_answer(office)
         other = button("Adresse und Anfahrt", "ask_office_location", {"office": office_id})
     dispatcher.utter_message(text=text, buttons=[other])
     return [SlotSet("office", office_id), SlotSet("pending_intent", None)]
 
 
-class ActionAnswerOffice(Action):
+class ActionAnswerOffice(WithBackend, Action):
     def name(self) -> str:
         return "action_answer_office"
 
@@ -74,4 +76,4 @@ class ActionAnswerOffice(Action):
         intent = latest_intent(tracker)
         if intent not in OFFICE_INTENTS:
             intent = "ask_opening_hours"
-        return await answer_office(dispatcher, tracker, intent, get_backend_client())
+        return await answer_office(dispatcher, tracker, intent, self.backend)

@@ -9,7 +9,8 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.clients.backend import BackendClient, BackendUnavailable, NotFoundInBackend, get_backend_client
+from actions.backend_action import WithBackend
+from actions.clients.backend import BackendApi, BackendUnavailable, NotFoundInBackend
 from actions.formatting import BACKEND_DOWN, SERVICE_INTENTS, button, service_answer, service_follow_up_buttons
 from actions.tracker_utils import latest_entity, latest_intent, latest_text
 
@@ -35,7 +36,7 @@ def is_clear_match(matches: list[dict[str, Any]]) -> bool:
 
 
 async def answer_service(
-    dispatcher: CollectingDispatcher, tracker: Tracker, intent: str, client: BackendClient
+    dispatcher: CollectingDispatcher, tracker: Tracker, intent: str, client: BackendApi
 ) -> list[EventType]:
     """Answer `intent` for the service named now, or the conversation's topic, or offer choices."""
     service_id = latest_entity(tracker, "service")
@@ -78,7 +79,7 @@ async def answer_service(
     ]
 
 
-class ActionAnswerService(Action):
+class ActionAnswerService(WithBackend, Action):
     def name(self) -> str:
         return "action_answer_service"
 
@@ -86,4 +87,4 @@ class ActionAnswerService(Action):
         intent = latest_intent(tracker)
         if intent not in SERVICE_INTENTS:
             intent = "service_info"
-        return await answer_service(dispatcher, tracker, intent, get_backend_client())
+        return await answer_service(dispatcher, tracker, intent, self.backend)

@@ -2,45 +2,84 @@
 
 Webhook mode: POST /telegram/webhook with Telegram's secret-token header (403 otherwise);
 updates go onto the Application's queue. Polling mode is for local development.
+
+The library does the plumbing: button payloads are kept by its callback-data cache
+(`arbitrary_callback_data`; the buttons carry `Button` and `Rating` objects, a button unknown to
+the cache, e.g. from before a restart, arrives as `InvalidCallbackData`), and Telegram's flood
+limits are handled by its `AIORateLimiter`. `ChannelRateLimiter` adds only what the library
+lacks: a few quick retries after network errors and a cap on how long a flood wait may hold a
+handler.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import hmac
 import logging
-from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+import warnings
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, TypeAlias
 
 from fastapi import APIRouter, Request, Response
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.constants import MessageLimit
-from telegram.error import NetworkError, RetryAfter, TimedOut
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, Update
+from telegram.constants import ChatAction, MessageLimit
+from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError, TimedOut
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    InvalidCallbackData,
+    MessageHandler,
+    filters,
+)
+from telegram.warnings import PTBDeprecationWarning
 
 from channels.base import Button, IncomingMessage, OutgoingMessage
 from channels.port import ChatPort, ChatRefused
 
 logger = logging.getLogger(__name__)
 
-T = TypeVar("T")
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 TEXT_ONLY = "Ich kann leider nur Textnachrichten lesen. Bitte schreiben Sie mir Ihre Frage."
 NEW_CONVERSATION = "Ein neues Gespräch hat begonnen."
 RATING_THANKS = "Danke für Ihre Rückmeldung."
-RATING_PREFIX = "rate:"
-MAX_ATTEMPTS = 4
+CHOICE_EXPIRED = "Diese Auswahl ist nicht mehr gültig. Bitte schreiben Sie mir Ihre Frage."
+CHOOSE = "Bitte wählen Sie:"
+KEYBOARDS_KEPT = 10_000  # answers whose buttons still work (the library's LRU callback-data cache)
+
+# The library's default context (its generics do not follow `.rate_limiter()` into the context type).
+Context: TypeAlias = ContextTypes.DEFAULT_TYPE
+ApiResult: TypeAlias = "bool | dict[str, Any] | list[dict[str, Any]]"
+
+# Methods that may be sent twice without the citizen noticing; a timed-out sendMessage may
+# have arrived, so it is not repeated (a lost answer can be asked again, a doubled one confuses).
+IDEMPOTENT = frozenset({"getMe", "setWebhook", "deleteWebhook", "sendChatAction", "answerCallbackQuery"})
+
+
+@dataclass(frozen=True)
+class Rating:
+    """What a 👍/👎 button carries: the id of the rated answer's question and the vote."""
+
+    ref: str
+    value: Literal[1, -1]
+
+
+class FloodWaitTooLong(TelegramError):
+    """Telegram asked for a longer pause than a handler may wait; the request is given up."""
 
 
 def split_text(text: str, limit: int = MessageLimit.MAX_TEXT_LENGTH) -> list[str]:
-    """Split at paragraph, line or word boundaries so each part fits Telegram's limit."""
+    """Split so each part fits Telegram's limit: at a paragraph break if one lies in the second half
+    of the part, else at a line break, else at a space, else hard at the limit."""
+    boundaries = ("\n\n", "\n", " ")
     parts: list[str] = []
     while len(text) > limit:
-        cut = max(text.rfind("\n\n", 0, limit), text.rfind("\n", 0, limit), text.rfind(" ", 0, limit))
+        found = [text.rfind(boundary, 0, limit) for boundary in boundaries]
+        cut = next((at for at in found if at > limit // 2), max(found))
         if cut <= 0:
             cut = limit
         parts.append(text[:cut].rstrip())
@@ -50,48 +89,66 @@ def split_text(text: str, limit: int = MessageLimit.MAX_TEXT_LENGTH) -> list[str
     return parts
 
 
-async def with_retry(
-    call: Callable[[], Awaitable[T]], *, sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep
-) -> T:
-    """Retry Telegram calls on flood control (RetryAfter) and network errors, with backoff."""
-    delay = 0.5
-    for attempt in range(1, MAX_ATTEMPTS + 1):
-        try:
-            return await call()
-        except RetryAfter as exc:
-            wait = exc.retry_after
-            seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
-            if attempt == MAX_ATTEMPTS:
+def retry_after_seconds(error: RetryAfter) -> float:
+    """Telegram's requested pause; `retry_after` is an int or (PTB_TIMEDELTA=true) a timedelta."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PTBDeprecationWarning)  # the int form is deprecated in PTB 22.2
+        wait = error.retry_after
+    return wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
+
+
+class ChannelRateLimiter(AIORateLimiter):
+    """The library's flood control: it throttles to Telegram's limits and waits out a `RetryAfter`
+    (`flood_retries` times). Added here, because PTB 22 has no retry for ordinary requests:
+    `network_retries` quick retries after a network error (not after BadRequest, nor after a
+    timeout of a non-idempotent method), and a pause longer than `max_flood_wait` seconds is
+    not waited out inside a handler but raised as `FloodWaitTooLong`."""
+
+    def __init__(
+        self,
+        *,
+        flood_retries: int = 2,
+        max_flood_wait: float = 5.0,
+        network_retries: int = 2,
+        backoff: float = 0.5,
+        sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+    ) -> None:
+        super().__init__(max_retries=flood_retries)
+        self._max_flood_wait = max_flood_wait
+        self._network_retries = network_retries
+        self._backoff = backoff
+        self._sleep = sleep
+
+    async def process_request(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, ApiResult]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: int | None,
+    ) -> ApiResult:
+        async def bounded(*call_args: Any, **call_kwargs: Any) -> ApiResult:
+            try:
+                return await callback(*call_args, **call_kwargs)
+            except RetryAfter as exc:
+                if (seconds := retry_after_seconds(exc)) > self._max_flood_wait:
+                    raise FloodWaitTooLong(f"{endpoint}: Telegram asks to wait {seconds:.0f} s") from exc
                 raise
-            logger.warning("Telegram flood control, retrying in %.1f s", seconds)
-            await sleep(min(seconds, 60.0))
-        except (TimedOut, NetworkError):
-            if attempt == MAX_ATTEMPTS:
-                raise
-            logger.warning("Telegram network error, retry %d in %.1f s", attempt, delay, exc_info=True)
-            await sleep(delay)
-            delay *= 2
-    raise AssertionError("unreachable")
 
-
-class CallbackPayloads:
-    """Telegram's callback_data holds 64 bytes; longer payloads are kept here under a short key."""
-
-    def __init__(self, size: int = 10_000) -> None:
-        self._payloads: OrderedDict[str, str] = OrderedDict()
-        self._size = size
-
-    def encode(self, payload: str) -> str:
-        if len(payload.encode()) <= 64 and not payload.startswith("k:"):
-            return payload
-        key = "k:" + hashlib.sha256(payload.encode()).hexdigest()[:20]
-        self._payloads[key] = payload
-        while len(self._payloads) > self._size:
-            self._payloads.popitem(last=False)
-        return key
-
-    def decode(self, data: str) -> str | None:
-        return self._payloads.get(data) if data.startswith("k:") else data
+        delay = self._backoff
+        for attempt in range(self._network_retries + 1):
+            try:
+                return await super().process_request(bounded, args, kwargs, endpoint, data, rate_limit_args)
+            except BadRequest:
+                raise  # Telegram refused the request itself; sending it again changes nothing
+            except NetworkError as exc:
+                if attempt == self._network_retries or (isinstance(exc, TimedOut) and endpoint not in IDEMPOTENT):
+                    raise
+                logger.warning("Telegram %s: network error, retry %d in %.1f s", endpoint, attempt + 1, delay)
+                await self._sleep(delay)
+                delay *= 2
+        raise AssertionError("unreachable")
 
 
 @dataclass(frozen=True)
@@ -117,11 +174,16 @@ class TelegramConfig:
 
 
 class TelegramChannel:
-    def __init__(self, config: TelegramConfig, chat: ChatPort) -> None:
+    def __init__(self, config: TelegramConfig, chat: ChatPort, rate_limiter: ChannelRateLimiter | None = None) -> None:
         self._config = config
         self._chat = chat
-        self._payloads = CallbackPayloads()
-        builder = Application.builder().token(config.bot_token).base_url(config.api_base_url)
+        builder = (
+            Application.builder()
+            .token(config.bot_token)
+            .base_url(config.api_base_url)
+            .arbitrary_callback_data(KEYBOARDS_KEPT)
+            .rate_limiter(rate_limiter or ChannelRateLimiter())
+        )
         if config.mode == "webhook":
             builder = builder.updater(None)
         self.application = builder.build()
@@ -129,17 +191,17 @@ class TelegramChannel:
 
     # --- lifecycle -------------------------------------------------------------------------
     async def start(self) -> None:
-        await with_retry(self.application.initialize)
+        await self.application.initialize()
+        bot = self.application.bot
         if self._config.mode == "polling":
-            await self.application.bot.delete_webhook()
-            await self.application.updater.start_polling()
+            await bot.delete_webhook()
+            if self.application.updater is not None:
+                await self.application.updater.start_polling(allowed_updates=["message", "callback_query"])
         elif self._config.webhook_url:
-            await with_retry(
-                lambda: self.application.bot.set_webhook(
-                    url=self._config.webhook_url,
-                    secret_token=self._config.webhook_secret,
-                    allowed_updates=["message", "callback_query"],
-                )
+            await bot.set_webhook(
+                url=self._config.webhook_url,
+                secret_token=self._config.webhook_secret,
+                allowed_updates=["message", "callback_query"],
             )
         await self.application.start()
         logger.info("Telegram on (%s mode)", self._config.mode)
@@ -153,10 +215,19 @@ class TelegramChannel:
 
     def secret_matches(self, header: str | None) -> bool:
         secret = self._config.webhook_secret
-        return bool(secret and header) and hmac.compare_digest(header.encode(), secret.encode())
+        if not secret or not header:
+            return False
+        return hmac.compare_digest(header.encode(), secret.encode())
+
+    def parse(self, data: dict[str, Any]) -> Update:
+        """A webhook body as an Update whose buttons carry their objects again (as the library's
+        own webhook server does; an unknown button carries `InvalidCallbackData`)."""
+        update = Update.de_json(data, self.application.bot)
+        self.application.bot.insert_callback_data(update)
+        return update
 
     async def enqueue(self, data: dict[str, Any]) -> None:
-        await self.application.update_queue.put(Update.de_json(data, self.application.bot))
+        await self.application.update_queue.put(self.parse(data))
 
     # --- handlers --------------------------------------------------------------------------
     def _add_handlers(self) -> None:
@@ -164,7 +235,9 @@ class TelegramChannel:
         app.add_handler(CommandHandler("start", self._on_start))
         app.add_handler(CommandHandler("hilfe", self._on_help))
         app.add_handler(CommandHandler("neu", self._on_new))
-        app.add_handler(CallbackQueryHandler(self._on_button))
+        app.add_handler(CallbackQueryHandler(self._on_rating, pattern=Rating))
+        app.add_handler(CallbackQueryHandler(self._on_button, pattern=Button))
+        app.add_handler(CallbackQueryHandler(self._on_expired_button))  # InvalidCallbackData or foreign data
         app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, self._on_text))
         app.add_handler(MessageHandler(~filters.TEXT, self._on_other))
         app.add_error_handler(self._on_error)
@@ -173,8 +246,11 @@ class TelegramChannel:
     def sender(chat_id: int) -> str:
         return f"telegram:{chat_id}"
 
-    async def _forward(self, chat_id: int, message: IncomingMessage, context: ContextTypes.DEFAULT_TYPE) -> None:
-        await with_retry(lambda: context.bot.send_chat_action(chat_id, "typing"))
+    async def _forward(self, chat_id: int, message: IncomingMessage, context: Context) -> None:
+        try:
+            await context.bot.send_chat_action(chat_id, ChatAction.TYPING)
+        except TelegramError:  # the typing hint is a nicety; the answer matters
+            logger.warning("typing hint for chat %s failed", chat_id, exc_info=True)
         rate_ref = message.message_id if self._config.ratings else None
         try:
             answer = await self._chat.handle(message)
@@ -186,7 +262,7 @@ class TelegramChannel:
         self,
         chat_id: int,
         messages: list[OutgoingMessage],
-        context: ContextTypes.DEFAULT_TYPE,
+        context: Context,
         rate_ref: str | None = None,
     ) -> None:
         """Send an answer; with `rate_ref`, its last message carries 👍/👎 buttons."""
@@ -195,78 +271,100 @@ class TelegramChannel:
             for index, part in enumerate(parts):
                 last = index == len(parts) - 1
                 rating = rate_ref if last and number == len(messages) else None
-                markup = self._keyboard(message.buttons, rating) if last and (message.buttons or rating) else None
-                await with_retry(
-                    lambda p=part, m=markup: context.bot.send_message(
-                        chat_id, p or "Bitte wählen Sie:", reply_markup=m, disable_web_page_preview=True
-                    )
+                markup = keyboard(message.buttons, rating) if last and (message.buttons or rating) else None
+                await context.bot.send_message(
+                    chat_id,
+                    part or CHOOSE,
+                    reply_markup=markup,
+                    link_preview_options=LinkPreviewOptions(is_disabled=True),
                 )
 
-    def _keyboard(self, buttons: list[Button], rate_ref: str | None = None) -> InlineKeyboardMarkup:
-        rows = [[InlineKeyboardButton(b.title[:64], callback_data=self._payloads.encode(b.payload))] for b in buttons]
-        if rate_ref:
-            rows.append(
-                [
-                    InlineKeyboardButton("👍 Hilfreich", callback_data=f"{RATING_PREFIX}1:{rate_ref}"[:64]),
-                    InlineKeyboardButton("👎 Nicht hilfreich", callback_data=f"{RATING_PREFIX}-1:{rate_ref}"[:64]),
-                ]
-            )
-        return InlineKeyboardMarkup(rows)
-
-    async def _on_start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        chat_id = update.effective_chat.id
+    async def _on_start(self, update: Update, context: Context) -> None:
+        chat_id = _chat_id(update)
         for payload in ("/greet", "/help"):
             await self._forward(chat_id, IncomingMessage(self.sender(chat_id), payload=payload), context)
 
-    async def _on_help(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        chat_id = update.effective_chat.id
+    async def _on_help(self, update: Update, context: Context) -> None:
+        chat_id = _chat_id(update)
         await self._forward(chat_id, IncomingMessage(self.sender(chat_id), payload="/help"), context)
 
-    async def _on_new(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        chat_id = update.effective_chat.id
+    async def _on_new(self, update: Update, context: Context) -> None:
+        chat_id = _chat_id(update)
         await self._chat.restart(self.sender(chat_id))
         await self.send(chat_id, [OutgoingMessage(NEW_CONVERSATION)], context)
         await self._on_help(update, context)
 
-    async def _on_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def _on_text(self, update: Update, context: Context) -> None:
         message = update.effective_message
-        chat_id = update.effective_chat.id
+        if message is None or message.text is None:
+            return
+        chat_id = message.chat_id
         await self._forward(
             chat_id,
             IncomingMessage(self.sender(chat_id), text=message.text, message_id=str(message.message_id)),
             context,
         )
 
-    async def _on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def _on_button(self, update: Update, context: Context) -> None:
         query = update.callback_query
-        chat_id = update.effective_chat.id
-        if (query.data or "").startswith(RATING_PREFIX):
-            value, _, ref = query.data.removeprefix(RATING_PREFIX).partition(":")
-            try:
-                await self._chat.rate(self.sender(chat_id), ref, 1 if value == "1" else -1)
-            except ChatRefused:
-                logger.warning("rating from chat %s for %r refused", chat_id, ref)
-            await with_retry(lambda: query.answer(RATING_THANKS))
+        if query is None or not isinstance(query.data, Button):
             return
-        await with_retry(query.answer)  # stops the spinner on the button
-        payload = self._payloads.decode(query.data or "")
-        if payload is None:
-            await self.send(
-                chat_id,
-                [OutgoingMessage("Diese Auswahl ist nicht mehr gültig. Bitte schreiben Sie mir Ihre Frage.")],
-                context,
-            )
-            return
-        await self._forward(
-            chat_id, IncomingMessage(self.sender(chat_id), payload=payload, message_id=f"cb:{query.id}"), context
+        await query.answer()  # stops the spinner on the button
+        chat_id = _chat_id(update)
+        message = IncomingMessage(
+            self.sender(chat_id), text=query.data.title, payload=query.data.payload, message_id=f"cb:{query.id}"
         )
+        await self._forward(chat_id, message, context)
 
-    async def _on_other(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def _on_rating(self, update: Update, context: Context) -> None:
+        query = update.callback_query
+        if query is None or not isinstance(query.data, Rating):
+            return
+        chat_id = _chat_id(update)
+        try:
+            await self._chat.rate(self.sender(chat_id), query.data.ref, query.data.value)
+        except ChatRefused:
+            logger.warning("rating from chat %s for %r refused", chat_id, query.data.ref)
+        await query.answer(RATING_THANKS)
+
+    async def _on_expired_button(self, update: Update, context: Context) -> None:
+        """A button the cache no longer knows (older than the last `KEYBOARDS_KEPT` answers or
+        than the gateway process) or data not made by this bot."""
+        query = update.callback_query
+        if query is None:
+            return
+        if not isinstance(query.data, InvalidCallbackData):
+            logger.warning("callback data of unexpected type %s", type(query.data).__name__)
+        await query.answer()
+        await self.send(_chat_id(update), [OutgoingMessage(CHOICE_EXPIRED)], context)
+
+    async def _on_other(self, update: Update, context: Context) -> None:
         if update.effective_chat:
             await self.send(update.effective_chat.id, [OutgoingMessage(TEXT_ONLY)], context)
 
-    async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def _on_error(self, update: object, context: Context) -> None:
         logger.error("Telegram update failed", exc_info=context.error)
+
+
+def keyboard(buttons: list[Button], rate_ref: str | None = None) -> InlineKeyboardMarkup:
+    """Inline buttons carrying `Button` (and `Rating`) objects; the library's cache keeps them and
+    sends Telegram a short key."""
+    rows = [[InlineKeyboardButton(b.title[:64], callback_data=b)] for b in buttons]
+    if rate_ref:
+        rows.append(
+            [
+                InlineKeyboardButton("👍 Hilfreich", callback_data=Rating(rate_ref, 1)),
+                InlineKeyboardButton("👎 Nicht hilfreich", callback_data=Rating(rate_ref, -1)),
+            ]
+        )
+    return InlineKeyboardMarkup(rows)
+
+
+def _chat_id(update: Update) -> int:
+    """The chat of a message or button press (every update these handlers receive has one)."""
+    if update.effective_chat is None:
+        raise ValueError(f"update {update.update_id} has no chat")
+    return update.effective_chat.id
 
 
 def create_router(channel: TelegramChannel | None) -> APIRouter:
@@ -282,6 +380,8 @@ def create_router(channel: TelegramChannel | None) -> APIRouter:
         try:
             data = await request.json()
         except ValueError:
+            return Response(status_code=400)
+        if not isinstance(data, dict):
             return Response(status_code=400)
         await channel.enqueue(data)
         return Response(status_code=200)

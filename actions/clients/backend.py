@@ -1,9 +1,12 @@
-"""The one HTTP client of the action server: the service backend."""
+"""The action server's one dependency: the service backend, behind the `BackendApi` protocol.
+
+`BackendClient` speaks HTTP to the real backend; actions receive any `BackendApi` (tests pass an
+in-memory fake), see `actions.backend_action.WithBackend`."""
 
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, Protocol, cast
 
 import httpx
 
@@ -41,7 +44,24 @@ class CaseLocked(BackendError):
         self.retry_after_seconds = retry_after_seconds
 
 
+class BackendApi(Protocol):
+    """What the actions may ask the backend. Errors: the exceptions above (`BackendUnavailable`,
+    `NotFoundInBackend`, `CaseNotVerified`, `CaseLocked`). Payloads are the backend's JSON objects."""
+
+    async def get_service(self, service_id: str) -> dict[str, Any]: ...
+
+    async def search_services(self, text: str, limit: int = 3) -> list[dict[str, Any]]: ...
+
+    async def get_office(self, office_id: str) -> dict[str, Any]: ...
+
+    async def list_offices(self) -> list[dict[str, Any]]: ...
+
+    async def check_case(self, case_number: str, access_code: str) -> dict[str, Any]: ...
+
+
 class BackendClient:
+    """`BackendApi` over HTTP, with the timeout from the settings."""
+
     def __init__(
         self, settings: ActionSettings | None = None, transport: httpx.AsyncBaseTransport | None = None
     ) -> None:
@@ -63,21 +83,21 @@ class BackendClient:
             raise BackendUnavailable(self._settings.backend_url, f"HTTP {response.status_code}")
         return response
 
+    async def _get(self, path: str) -> Any:
+        return (await self._request("GET", path)).json()
+
     async def get_service(self, service_id: str) -> dict[str, Any]:
-        return (await self._request("GET", f"/api/services/{service_id}")).json()
+        return cast(dict[str, Any], await self._get(f"/api/services/{service_id}"))
 
     async def search_services(self, text: str, limit: int = 3) -> list[dict[str, Any]]:
         response = await self._request("GET", "/api/services/search", params={"q": text[:2000], "limit": limit})
-        return response.json() if response.status_code == 200 else []
-
-    async def list_services(self) -> list[dict[str, Any]]:
-        return (await self._request("GET", "/api/services")).json()
+        return cast(list[dict[str, Any]], response.json()) if response.status_code == 200 else []
 
     async def get_office(self, office_id: str) -> dict[str, Any]:
-        return (await self._request("GET", f"/api/offices/{office_id}")).json()
+        return cast(dict[str, Any], await self._get(f"/api/offices/{office_id}"))
 
     async def list_offices(self) -> list[dict[str, Any]]:
-        return (await self._request("GET", "/api/offices")).json()
+        return cast(list[dict[str, Any]], await self._get("/api/offices"))
 
     async def check_case(self, case_number: str, access_code: str) -> dict[str, Any]:
         """Case status when the code matches. The code travels in the body, never in a URL."""
@@ -85,7 +105,7 @@ class BackendClient:
             "POST", "/api/cases/check", json={"case_number": case_number, "access_code": access_code}
         )
         if response.status_code == 200:
-            return response.json()
+            return cast(dict[str, Any], response.json())
         body = response.json()
         if response.status_code == 423:
             raise CaseLocked(int(body.get("retry_after_seconds", 900)))
@@ -94,5 +114,6 @@ class BackendClient:
         raise BackendUnavailable(self._settings.backend_url, f"HTTP {response.status_code}")
 
 
-def get_backend_client() -> BackendClient:
+def get_backend_client() -> BackendApi:
+    """The production client: HTTP to `BUERGERBOT_BACKEND_URL`, settings read now."""
     return BackendClient()

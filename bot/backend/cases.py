@@ -49,7 +49,7 @@ def check_case(
         logger.info("case check refused: number locked")
         raise CaseLocked(case_number, lock.locked_until)
 
-    case = session.get(CaseRecord, case_number)
+    case: CaseRecord | None = session.get(CaseRecord, case_number)
     matches = verify_access_code(access_code, case.access_code_hash if case else DUMMY_HASH)
     if matches and case is not None:
         if lock is not None:

@@ -16,7 +16,7 @@ from .tables import OfficeRecord, ServiceRecord
 
 
 def get_service(session: Session, service_id: str) -> ServiceRecord:
-    record = session.get(ServiceRecord, service_id)
+    record: ServiceRecord | None = session.get(ServiceRecord, service_id)
     if record is None:
         raise ServiceNotFound(service_id)
     return record
@@ -27,7 +27,7 @@ def list_services(session: Session) -> list[ServiceRecord]:
 
 
 def get_office(session: Session, office_id: str) -> OfficeRecord:
-    record = session.get(OfficeRecord, office_id)
+    record: OfficeRecord | None = session.get(OfficeRecord, office_id)
     if record is None:
         raise OfficeNotFound(office_id)
     return record

@@ -33,6 +33,11 @@ class ServiceMatchOut(BaseModel):
     score: float
 
 
+class HolidayOut(BaseModel):
+    date: date
+    name: str = Field(description='German name of the public holiday, e.g. "Erster Mai".')
+
+
 class OfficeOut(BaseModel):
     id: str
     name: str
@@ -45,6 +50,11 @@ class OfficeOut(BaseModel):
     opening_hours_text: list[str] = Field(description="One German line per weekday.")
     open_now: bool
     changes_at: datetime | None = Field(description="Closing time when open, next opening when closed (Europe/Berlin).")
+    as_of: datetime = Field(description="The moment open_now and changes_at refer to (the backend's clock).")
+    closed_today: HolidayOut | None = Field(description="Today's public holiday: every office is closed all day.")
+    holidays_this_week: list[HolidayOut] = Field(
+        description="Public holidays (closed days) of the current week, Monday to Sunday, including today's."
+    )
     accessibility: str
     transport: str
 

@@ -11,9 +11,9 @@ import yaml
 from sqlalchemy.orm import Session
 
 from bot.backend.errors import SeedDataError
+from bot.core.opening_hours import parse_week
 
 from .cases import STATUS_LABELS
-from .opening_hours import parse_week
 from .security import hash_access_code
 from .tables import CaseEventRecord, CaseRecord, OfficeRecord, ServiceRecord
 
@@ -48,7 +48,7 @@ CASE_KEYS = ("case_number", "service", "access_code", "status", "next_step", "hi
 
 def _load(path: Path, top_key: str, keys: tuple[str, ...]) -> list[dict[str, Any]]:
     try:
-        items = yaml.safe_load(path.read_text(encoding="utf-8"))[top_key]
+        items: list[dict[str, Any]] = yaml.safe_load(path.read_text(encoding="utf-8"))[top_key]
     except (OSError, yaml.YAMLError, KeyError, TypeError) as exc:
         raise SeedDataError(str(path), f"cannot read list {top_key!r}: {exc}") from exc
     for index, item in enumerate(items):

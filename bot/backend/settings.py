@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, validator
 
+from bot.backend.holiday_calendar import federal_states
 from bot.infra.paths import REPO_ROOT
 from bot.infra.settings import CommonSettings
 
@@ -20,6 +22,21 @@ class BackendSettings(CommonSettings):
     port: int = 8001
     lockout_attempts: int = Field(5, description="Failed checks before a case number is locked.")
     lockout_minutes: int = 15
+    fixed_now: datetime | None = Field(
+        None,
+        description="For tests and demos only: the backend's clock stands still at this moment "
+        "(ISO datetime; without an offset it is local time in `timezone`). Empty: the real clock.",
+    )
+
+    @validator("fixed_now", pre=True)
+    def _empty_is_unset(cls, value: object) -> object:  # noqa: N805 - pydantic validator signature
+        return value or None
+
+    @validator("federal_state")
+    def _known_state(cls, value: str) -> str:  # noqa: N805 - pydantic validator signature
+        if value not in federal_states():
+            raise ValueError(f"unknown federal state {value!r}, expected one of {', '.join(federal_states())}")
+        return value
 
     @property
     def effective_database_url(self) -> str:

@@ -50,8 +50,9 @@ def cmd_run(_args: argparse.Namespace) -> int:
     from bot.staff.settings import get_settings as staff_settings
     from bot.training.model import ensure_model
 
+    settings = staff_settings()  # this process's settings object
     current = ensure_model()
-    staff = StaffContext.open(staff_settings())
+    staff = StaffContext.open(settings)
     try:  # a model promoted in the staff console after the last training stays live
         model = registry.choose_model_to_run(registry.live(staff.staff), current)
     finally:
@@ -61,7 +62,12 @@ def cmd_run(_args: argparse.Namespace) -> int:
     stack = Stack(
         Ports(),
         model,
-        env={"BUERGERBOT_SECRET_KEY": local_secret(SECRET_KEY), "BUERGERBOT_RASA_TOKEN": local_secret(RASA_TOKEN)},
+        env={
+            "BUERGERBOT_SECRET_KEY": local_secret(SECRET_KEY),
+            "BUERGERBOT_RASA_TOKEN": local_secret(RASA_TOKEN),
+            "BUERGERBOT_DATA_DIR": str(settings.data_dir),
+            "BUERGERBOT_TRACKER_DATABASE_URL": settings.tracker_database_url,
+        },
     )
     stopping = False
 
@@ -161,7 +167,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     _setup_logging(args.verbose)
     try:
-        return args.func(args)
+        status: int = args.func(args)
+        return status
     except StaffError as error:  # the one edge where staff errors meet the terminal
         print(error.text, file=sys.stderr)
         return 1

@@ -20,10 +20,10 @@ def _actor() -> str:
 
 
 def _context() -> StaffContext:
-    from bot.infra.local_secrets import RASA_TOKEN, local_secret
+    from bot.infra.local_secrets import RASA_TOKEN, existing_local_secret
 
     settings = get_settings()
-    if settings.rasa_token is None and (token := local_secret(RASA_TOKEN, create=False)):
+    if settings.rasa_token is None and (token := existing_local_secret(RASA_TOKEN)):
         settings = settings.copy(update={"rasa_token": SecretStr(token)})  # the token `make run` uses
     return StaffContext.open(settings)
 
@@ -178,7 +178,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from bot.staff import registry
-    from bot.staff.retrain import evaluate, live_model
+    from bot.staff.promotion import adopt_running_model
+    from bot.staff.retrain import evaluate
 
     ctx = _context()
     model = registry.get(ctx.staff, args.model) if args.model else None
@@ -188,7 +189,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             print("Kein Kandidat vorhanden: zuerst `buergerbot retrain`.", file=sys.stderr)
             return 1
         model = candidates[0]
-    live = live_model(ctx.settings, ctx.staff)
+    live = adopt_running_model(ctx.settings, ctx.staff)
     bar, update = _progress_bar()
     try:
         evaluation = evaluate(
@@ -222,10 +223,10 @@ def _print_evaluation(name: str, evaluation: dict[str, Any]) -> None:
 
 def cmd_models(_args: argparse.Namespace) -> int:
     from bot.staff import registry
-    from bot.staff.retrain import live_model
+    from bot.staff.promotion import adopt_running_model
 
     ctx = _context()
-    live_model(ctx.settings, ctx.staff)  # the model Rasa runs is listed even before the first retrain
+    adopt_running_model(ctx.settings, ctx.staff)  # the model Rasa runs is listed even before the first retrain
     for model in registry.all_models(ctx.staff):
         heldout = (model["evaluation"] or {}).get("heldout", {}).get("candidate", {}).get("accuracy")
         print(

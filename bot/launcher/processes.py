@@ -39,7 +39,8 @@ def free_port() -> int:
     """A TCP port on loopback that nothing listens on right now."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        port: int = sock.getsockname()[1]
+        return port
 
 
 def free_ports() -> Ports:
@@ -51,6 +52,8 @@ def tracker_store_config(url: str, sqlite_file: Path) -> dict[str, object]:
     if not url:
         return {"type": "SQL", "dialect": "sqlite", "db": str(sqlite_file)}
     parsed = make_url(url)
+    if parsed.drivername.startswith("sqlite"):
+        return {"type": "SQL", "dialect": "sqlite", "db": parsed.database or str(sqlite_file)}
     config: dict[str, object] = {
         "type": "SQL",
         "dialect": parsed.drivername,
@@ -73,7 +76,7 @@ class Stack:
     env: dict[str, str] = field(default_factory=dict)
     log_dir: Path = VAR_DIR / "logs"
     host: str = "127.0.0.1"
-    processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     # Guards Rasa's HTTP API (model loading, trackers); the gateway and staff tools send it.
     rasa_token: str = field(default="", repr=False)
 
@@ -198,6 +201,13 @@ class Stack:
         except httpx.HTTPError:
             return False
 
+    def _process_env(self, name: str, env: dict[str, str]) -> dict[str, str]:
+        if name == "rasa":
+            return {**env, **SERVING_TF_THREADS}
+        if name == "actions":  # rasa_sdk binds SANIC_HOST, by default every interface
+            return {**env, "SANIC_HOST": self.host}
+        return env
+
     def start(self, names: tuple[str, ...] = ("backend", "actions", "rasa", "gateway")) -> None:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         env = {
@@ -215,7 +225,7 @@ class Stack:
                 self.processes[name] = subprocess.Popen(
                     commands[name],
                     cwd=REPO_ROOT,
-                    env={**env, **SERVING_TF_THREADS} if name == "rasa" else env,
+                    env=self._process_env(name, env),
                     stdout=log,
                     stderr=subprocess.STDOUT,
                     start_new_session=True,

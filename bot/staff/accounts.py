@@ -55,7 +55,7 @@ def add_user(engine: sa.engine.Engine, name: str, password: str, role: str) -> S
             )
         ).inserted_primary_key[0]
     logger.info("staff account %s created with role %s", name, role)
-    return StaffUser(user_id, name, role)  # type: ignore[arg-type]
+    return StaffUser(user_id, name, role)
 
 
 def authenticate(engine: sa.engine.Engine, name: str, password: str, now: float | None = None) -> StaffUser:

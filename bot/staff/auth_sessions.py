@@ -21,7 +21,7 @@ class StaffSession:
     expires_at: float
 
     def csrf_matches(self, token: str | None) -> bool:
-        return bool(token) and hmac.compare_digest(token.encode(), self.csrf_token.encode())
+        return bool(token) and token is not None and hmac.compare_digest(token.encode(), self.csrf_token.encode())
 
 
 def _hash(token: str) -> str:

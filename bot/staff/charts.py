@@ -30,7 +30,7 @@ def bar_chart(
         f'<text x="{left - 6}" y="{top + plot_h}" font-size="11" text-anchor="end" font-family="sans-serif">0</text>',
     ]
     for i, label in enumerate(labels):
-        y = top + plot_h
+        y: float = top + plot_h
         for colour, (name, values) in zip(PALETTE * 3, series.items(), strict=False):
             h = plot_h * values[i] / peak
             if h > 0:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
+from .dashboard import DashboardCache
 from .settings import StaffSettings
 from .tables import connect, engine_for
 
@@ -15,6 +16,7 @@ class StaffContext:
     settings: StaffSettings
     tracker: sa.engine.Engine
     staff: sa.engine.Engine
+    dashboards: DashboardCache = field(default_factory=DashboardCache)
 
     @classmethod
     def open(cls, settings: StaffSettings) -> StaffContext:

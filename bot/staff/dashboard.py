@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections import Counter, defaultdict
 from datetime import datetime
@@ -55,26 +56,70 @@ def summarise(
     }
 
 
+def message_rows(tracker: sa.engine.Engine, since: float) -> list[tuple[str, float, str | None, float]]:
+    """(sender_id, timestamp, intent, confidence) of citizens' typed messages since `since`: the one
+    pass over the tracker store that every dashboard panel is computed from."""
+    rows: list[tuple[str, float, str | None, float]] = []
+    if not sa.inspect(tracker).has_table("events"):
+        return rows
+    with tracker.connect() as conn:
+        events = tracker_events.c
+        for row in conn.execute(
+            sa.select(events.sender_id, events.timestamp, events.data).where(
+                events.type_name == "user", events.timestamp >= since
+            )
+        ):
+            event = json.loads(row.data)
+            if (event.get("text") or "").startswith("/"):
+                continue  # button presses are not understood, they are chosen
+            intent = (event.get("parse_data") or {}).get("intent") or {}
+            rows.append((row.sender_id, row.timestamp, intent.get("name"), float(intent.get("confidence") or 0)))
+    return rows
+
+
+def rating_rows(staff: sa.engine.Engine, since: float) -> list[tuple[float, int]]:
+    with staff.connect() as conn:
+        return [
+            (r.at, r.value) for r in conn.execute(sa.select(ratings.c.at, ratings.c.value).where(ratings.c.at >= since))
+        ]
+
+
 def dashboard(
     tracker: sa.engine.Engine, staff: sa.engine.Engine, days: int, low_confidence: float, zone: str = "Europe/Berlin"
 ) -> dict[str, Any]:
     since = time.time() - days * 86_400
-    rows: list[tuple[str, float, str | None, float]] = []
-    if sa.inspect(tracker).has_table("events"):
-        with tracker.connect() as conn:
-            events = tracker_events.c
-            for row in conn.execute(
-                sa.select(events.sender_id, events.timestamp, events.data).where(
-                    events.type_name == "user", events.timestamp >= since
-                )
-            ):
-                event = json.loads(row.data)
-                if (event.get("text") or "").startswith("/"):
-                    continue  # button presses are not understood, they are chosen
-                intent = (event.get("parse_data") or {}).get("intent") or {}
-                rows.append((row.sender_id, row.timestamp, intent.get("name"), float(intent.get("confidence") or 0)))
-    with staff.connect() as conn:
-        rating_rows = [
-            (r.at, r.value) for r in conn.execute(sa.select(ratings.c.at, ratings.c.value).where(ratings.c.at >= since))
-        ]
-    return {"days": days, **summarise(rows, rating_rows, low_confidence, zone)}
+    summary = summarise(message_rows(tracker, since), rating_rows(staff, since), low_confidence, zone)
+    return {"days": days, **summary}
+
+
+class DashboardCache:
+    """One computation per console view. The view asks for the figures (`fresh=True`) and then,
+    right after, for its three charts of the same period: these reuse the figures instead of
+    scanning the tracker store again. Concurrent requests for the same figures wait for the one
+    computation under way."""
+
+    def __init__(self, max_age_seconds: float = 60.0) -> None:
+        self.max_age_seconds = max_age_seconds
+        self._lock = threading.Lock()
+        self._entries: dict[tuple[int, float, str], tuple[float, dict[str, Any]]] = {}
+
+    def get(
+        self,
+        tracker: sa.engine.Engine,
+        staff: sa.engine.Engine,
+        days: int,
+        low_confidence: float,
+        zone: str = "Europe/Berlin",
+        *,
+        fresh: bool = False,
+    ) -> dict[str, Any]:
+        key = (days, low_confidence, zone)
+        with self._lock:
+            now = time.monotonic()
+            self._entries = {k: v for k, v in self._entries.items() if now - v[0] <= self.max_age_seconds}
+            cached = self._entries.get(key)
+            if cached is not None and not fresh:
+                return cached[1]
+            data = dashboard(tracker, staff, days, low_confidence, zone)
+            self._entries[key] = (time.monotonic(), data)
+            return data

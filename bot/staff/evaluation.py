@@ -77,10 +77,10 @@ def check_promotion(
 
 def confusion_png(truth: list[str], predicted: list[str], target: Path, title: str) -> Path:
     """A confusion matrix picture (rows: expected intent, columns: predicted)."""
-    import matplotlib
+    import matplotlib  # type: ignore[import-untyped]  # matplotlib ships no type information
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # type: ignore[import-untyped]  # as above
     from sklearn.metrics import confusion_matrix
 
     labels = sorted(set(truth) | set(predicted))

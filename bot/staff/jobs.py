@@ -83,17 +83,19 @@ def create(engine: sa.engine.Engine, kind: str, actor: str) -> int:
     with engine.begin() as conn:
         if conn.execute(sa.select(jobs.c.id).where(jobs.c.status == "running")).first():
             raise Conflict("Es läuft schon ein Training. Bitte warten Sie, bis es fertig ist.")
-        return conn.execute(
-            jobs.insert().values(
-                kind=kind,
-                status="running",
-                progress=0.0,
-                stage="Start",
-                created_by=actor,
-                owner=_owner(),
-                started_at=time.time(),
-            )
-        ).inserted_primary_key[0]
+        return int(
+            conn.execute(
+                jobs.insert().values(
+                    kind=kind,
+                    status="running",
+                    progress=0.0,
+                    stage="Start",
+                    created_by=actor,
+                    owner=_owner(),
+                    started_at=time.time(),
+                )
+            ).inserted_primary_key[0]
+        )
 
 
 def run(engine: sa.engine.Engine, job_id: int, work: Work) -> dict[str, Any]:

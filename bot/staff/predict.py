@@ -51,7 +51,8 @@ def predict(models: list[Path], texts: list[str], work_dir: Path) -> dict[str, l
     if completed.returncode != 0:
         last_line = (completed.stderr.strip().splitlines() or [f"exit code {completed.returncode}"])[-1]
         raise RuntimeError(f"prediction failed: {last_line}")
-    return json.loads(out.read_text(encoding="utf-8"))
+    predictions: dict[str, list[str]] = json.loads(out.read_text(encoding="utf-8"))
+    return predictions
 
 
 if __name__ == "__main__":

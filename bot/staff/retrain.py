@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -10,52 +9,17 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from bot.infra.paths import MODELS_DIR
-from bot.infra.rasa_client import RasaUnavailable
 from bot.training.model import model_path, train, training_data
 
 from . import audit, registry
-from .errors import NotFound
 from .evaluation import compare, confusion_png
 from .export import export, fictionalise, read_examples
 from .predict import predict
+from .promotion import adopt_running_model
 from .reviews import reviewed_examples
 from .settings import StaffSettings
 
-logger = logging.getLogger(__name__)
 Progress = Callable[[float, str], None]
-
-
-def rasa_model_file(settings: StaffSettings, staff: sa.engine.Engine) -> Path | None:
-    """The model the running Rasa server answers with, or None when Rasa is not reachable or the
-    file cannot be found (Rasa reports only the file name)."""
-    try:
-        name = settings.rasa_api().model_file()
-    except RasaUnavailable:
-        logger.warning("could not ask Rasa at %s for its model", settings.rasa_url)
-        return None
-    if not name:
-        return None
-    try:
-        return Path(registry.get(staff, name)["path"])
-    except NotFound:
-        pass
-    places = [settings.initial_model] if settings.initial_model else []
-    places += [settings.models_dir / name, MODELS_DIR / name]
-    return next((p for p in places if p.name == name and p.is_file()), None)
-
-
-def live_model(settings: StaffSettings, staff: sa.engine.Engine) -> dict[str, Any] | None:
-    """The live model from the registry; the first time, the one Rasa runs is adopted as live."""
-    current = registry.live(staff)
-    running = rasa_model_file(settings, staff)
-    if running is not None and (current is None or Path(current["path"]) != running) and running.exists():
-        registry.register(staff, running, "system")
-        with staff.begin() as conn:
-            registry.mark_live(conn, running.name, "system")
-            audit.record(conn, "system", "model.adopt", running.name, {"reason": "running in Rasa"})
-        current = registry.get(staff, running.name)
-    return current
 
 
 def evaluation_examples(settings: StaffSettings, staff: sa.engine.Engine) -> list[dict[str, str]]:
@@ -105,7 +69,7 @@ def retrain(settings: StaffSettings, staff: sa.engine.Engine, actor: str, progre
             on_progress=lambda fraction, stage: progress(0.03 + 0.77 * fraction, stage),
         )
     registry.register(staff, target, actor)
-    live = live_model(settings, staff)
+    live = adopt_running_model(settings, staff)
     evaluation = evaluate(settings, staff, target, Path(live["path"]) if live else None, progress)
     registry.set_evaluation(staff, target.name, evaluation)
     summary = {

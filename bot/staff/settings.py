@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from pydantic import Field, validator
 
@@ -36,11 +37,11 @@ class StaffSettings(RasaSettings):
     cookie_secure: bool = False  # set to true behind HTTPS
 
     @validator("tracker_database_url", always=True)
-    def _default_tracker(cls, value: str, values: dict) -> str:  # noqa: N805 - pydantic signature
+    def _default_tracker(cls, value: str, values: dict[str, Any]) -> str:  # noqa: N805 - pydantic signature
         return value or f"sqlite:///{values.get('data_dir', VAR_DIR) / TRACKER_DB_NAME}"
 
     @validator("staff_database_url", always=True)
-    def _default_staff(cls, value: str, values: dict) -> str:  # noqa: N805 - pydantic signature
+    def _default_staff(cls, value: str, values: dict[str, Any]) -> str:  # noqa: N805 - pydantic signature
         return value or f"sqlite:///{values.get('data_dir', VAR_DIR) / 'staff.db'}"
 
     def rasa_api(self) -> RasaApi:

@@ -2,7 +2,8 @@
 
 Telegram's servers cannot be reached here; this is the one mock the project allows. It
 answers like the real API (JSON `{"ok": true, "result": ...}`), records every call and can
-be told to answer a method with flood control (HTTP 429 with retry_after) a few times.
+be told to answer a method with flood control (HTTP 429 with retry_after) or another error
+(e.g. 502 Bad Gateway, 400 Bad Request) a few times.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from tests.support import eventually
+
 BOT_USER = {"id": 4711, "is_bot": True, "first_name": "Bürgerbot", "username": "buergerbot_test_bot"}
 
 
@@ -30,9 +33,17 @@ class Call:
 
 
 @dataclass
+class Failure:
+    times: int
+    chat_id: str | None  # only calls to this chat fail, when set
+    status: int
+    retry_after: int | None = None
+
+
+@dataclass
 class FakeTelegramAPI:
     calls: list[Call] = field(default_factory=list)
-    failures: dict[str, tuple[int, str | None]] = field(default_factory=dict)
+    failures: dict[str, Failure] = field(default_factory=dict)
     port: int = 0
     _server: uvicorn.Server | None = None
     _message_id: int = 1000
@@ -42,23 +53,29 @@ class FakeTelegramAPI:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}/bot"
 
-    def flood_control(self, method: str, times: int, chat_id: int | None = None) -> None:
-        """Refuse the next `times` calls of `method` (only those to `chat_id`, when given, so a
-        late reply of an earlier test cannot use them up)."""
-        self.failures[method] = (times, None if chat_id is None else str(chat_id))
+    def flood_control(self, method: str, times: int, chat_id: int | None = None, retry_after: int = 1) -> None:
+        """Refuse the next `times` calls of `method` with HTTP 429 and `retry_after` (only those to
+        `chat_id`, when given, so a late reply of an earlier test cannot use them up)."""
+        self.fail(method, times, chat_id=chat_id, status=429, retry_after=retry_after)
+
+    def fail(
+        self, method: str, times: int, chat_id: int | None = None, status: int = 502, retry_after: int | None = None
+    ) -> None:
+        """Answer the next `times` calls of `method` (to `chat_id`, when given) with HTTP `status`."""
+        with self._lock:
+            self.failures[method] = Failure(times, None if chat_id is None else str(chat_id), status, retry_after)
 
     def sent(self, method: str = "sendMessage") -> list[dict[str, Any]]:
         with self._lock:
             return [c.params for c in self.calls if c.method == method]
 
     def wait_for(self, method: str, count: int, timeout: float = 30.0) -> list[dict[str, Any]]:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+        def enough() -> list[dict[str, Any]]:
             found = self.sent(method)
-            if len(found) >= count:
-                return found
-            time.sleep(0.05)
-        raise TimeoutError(f"expected {count} {method} calls, got {self.sent(method)}")
+            assert len(found) >= count, f"expected {count} {method} calls, got {found}"
+            return found
+
+        return eventually(enough, timeout=timeout)
 
     async def _endpoint(self, request: Request) -> JSONResponse:
         method = request.path_params["method"]
@@ -72,21 +89,21 @@ class FakeTelegramAPI:
                 params[key] = json.loads(params[key])
         with self._lock:
             self.calls.append(Call(method, params))
-            times, chat = self.failures.get(method, (0, None))
-            if times and (chat is None or str(params.get("chat_id")) == chat):
-                self.failures[method] = (times - 1, chat)
-                return JSONResponse(
-                    {
-                        "ok": False,
-                        "error_code": 429,
-                        "description": "Too Many Requests: retry after 1",
-                        "parameters": {"retry_after": 1},
-                    },
-                    status_code=429,
-                )
+            failure = self.failures.get(method)
+            if failure and failure.times and failure.chat_id in (None, str(params.get("chat_id"))):
+                failure.times -= 1
+                return self._error(failure)
             self._message_id += 1
             message_id = self._message_id
         return JSONResponse({"ok": True, "result": self._result(method, params, message_id)})
+
+    @staticmethod
+    def _error(failure: Failure) -> JSONResponse:
+        body: dict[str, Any] = {"ok": False, "error_code": failure.status, "description": f"Error {failure.status}"}
+        if failure.retry_after is not None:
+            body["description"] = f"Too Many Requests: retry after {failure.retry_after}"
+            body["parameters"] = {"retry_after": failure.retry_after}
+        return JSONResponse(body, status_code=failure.status)
 
     @staticmethod
     def _result(method: str, params: dict[str, Any], message_id: int) -> Any:
@@ -100,6 +117,7 @@ class FakeTelegramAPI:
                 "text": params.get("text", ""),
                 "chat": {"id": chat_id, "type": "private"},
                 "from": BOT_USER,
+                **({"reply_markup": params["reply_markup"]} if params.get("reply_markup") else {}),
             }
         return True  # setWebhook, deleteWebhook, answerCallbackQuery, sendChatAction
 
@@ -108,11 +126,8 @@ class FakeTelegramAPI:
         config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", ws="none")
         self._server = uvicorn.Server(config)
         threading.Thread(target=self._server.run, daemon=True).start()
-        deadline = time.monotonic() + 10
-        while not self._server.started:
-            if time.monotonic() > deadline:
-                raise TimeoutError("fake Telegram API did not start")
-            time.sleep(0.05)
+        server = self._server
+        eventually(lambda: server.started, timeout=10, what="fake Telegram API start")
 
     def stop(self) -> None:
         if self._server:
@@ -170,11 +185,10 @@ def button_press(update_id: int, chat_id: int, data: str) -> dict[str, Any]:
 
 def texts_for(api: FakeTelegramAPI, chat_id: int, count: int, timeout: float = 30.0) -> list[dict[str, Any]]:
     """Wait until `count` messages went to `chat_id`; return them."""
-    deadline = time.monotonic() + timeout
-    while True:
+
+    def enough() -> list[dict[str, Any]]:
         found = [p for p in api.sent() if int(p["chat_id"]) == chat_id]
-        if len(found) >= count or time.monotonic() > deadline:
-            if len(found) < count:
-                raise TimeoutError(f"expected {count} messages to {chat_id}, got {found}")
-            return found
-        time.sleep(0.05)
+        assert len(found) >= count, f"expected {count} messages to {chat_id}, got {found}"
+        return found
+
+    return eventually(enough, timeout=timeout)

@@ -6,8 +6,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from bot.gateway.chat import ChatRefused, ChatService
+from bot.gateway.chat import ChatService
 from channels.base import IncomingMessage
+from channels.port import ChatRefused
 
 router = APIRouter(prefix="/api", tags=["chat"])
 

@@ -2,20 +2,39 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
 
 from bot.backend.app import create_app
+from bot.backend.deps import get_now
 from bot.backend.settings import BackendSettings
+
+BERLIN = ZoneInfo("Europe/Berlin")
 
 
 @pytest.fixture
 def client(tmp_path: Path) -> Iterator[TestClient]:
     with TestClient(create_app(BackendSettings(data_dir=tmp_path))) as test_client:
         yield test_client
+
+
+@pytest.fixture
+def set_clock(client: TestClient) -> Callable[[datetime], None]:
+    """Stops the backend's clock (the one `ClockDep` of every route) at the given moment."""
+
+    def set_now(moment: datetime) -> None:
+        client.app.dependency_overrides[get_now] = lambda: moment
+
+    return set_now
+
+
+def at(year: int, month: int, day: int, hour: int, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=BERLIN)
 
 
 def test_every_required_service_is_in_the_catalogue(client: TestClient):
@@ -64,6 +83,57 @@ def test_offices_have_hours_and_open_state(client: TestClient):
     office = offices["standesamt"]
     assert len(office["opening_hours_text"]) == 7 and isinstance(office["open_now"], bool)
     assert client.get("/api/offices/mond").status_code == 404
+
+
+def test_week_of_may_day_lists_the_holiday(client: TestClient, set_clock):
+    set_clock(at(2026, 4, 29, 10, 0))  # Wednesday before 1 May
+    office = client.get("/api/offices/buergeramt").json()
+    assert office["open_now"] is True and office["closed_today"] is None
+    assert office["holidays_this_week"] == [{"date": "2026-05-01", "name": "Erster Mai"}]
+    assert datetime.fromisoformat(office["as_of"]) == at(2026, 4, 29, 10, 0)
+
+
+def test_on_may_day_every_office_is_closed(client: TestClient, set_clock):
+    set_clock(at(2026, 5, 1, 10, 0))  # Friday, 1 May
+    offices = {o["id"]: o for o in client.get("/api/offices").json()}
+    assert not any(o["open_now"] for o in offices.values())
+    assert {o["closed_today"]["name"] for o in offices.values()} == {"Erster Mai"}
+    assert datetime.fromisoformat(offices["buergeramt"]["changes_at"]) == at(2026, 5, 2, 9, 0)  # Saturday
+
+
+def test_christmas_week_and_day(client: TestClient, set_clock):
+    set_clock(at(2026, 12, 22, 10, 0))  # Tuesday
+    week = client.get("/api/offices/buergeramt").json()["holidays_this_week"]
+    assert week == [
+        {"date": "2026-12-25", "name": "Erster Weihnachtstag"},
+        {"date": "2026-12-26", "name": "Zweiter Weihnachtstag"},
+    ]
+    set_clock(at(2026, 12, 25, 10, 0))
+    office = client.get("/api/offices/buergeramt").json()
+    assert office["closed_today"] == {"date": "2026-12-25", "name": "Erster Weihnachtstag"}
+    assert datetime.fromisoformat(office["changes_at"]) == at(2026, 12, 28, 7, 30)  # skips Saturday the 26th
+
+
+def test_the_federal_state_decides_which_days_are_holidays(tmp_path: Path):
+    epiphany = "2027-01-06T10:00:00"  # a Wednesday; a public holiday in Bavaria, not in NRW
+    for state, closed in (("BY", "Heilige Drei Könige"), ("NW", None)):
+        settings = BackendSettings(data_dir=tmp_path / state, federal_state=state, fixed_now=epiphany)
+        with TestClient(create_app(settings)) as test_client:
+            office = test_client.get("/api/offices/buergeramt").json()
+        assert (office["closed_today"] or {}).get("name") == closed
+        assert datetime.fromisoformat(office["as_of"]) == at(2027, 1, 6, 10, 0)
+
+
+def test_fixed_clock_is_local_time_unless_it_has_an_offset():
+    assert get_now(BackendSettings(fixed_now="2026-05-01T10:00:00")) == at(2026, 5, 1, 10, 0)
+    utc = get_now(BackendSettings(fixed_now="2026-05-01T08:00:00+00:00"))
+    assert utc == at(2026, 5, 1, 10, 0) and utc.tzinfo == BERLIN
+    assert get_now(BackendSettings(fixed_now="")).tzinfo == BERLIN  # empty: the real clock
+
+
+def test_unknown_federal_state_is_refused():
+    with pytest.raises(ValueError, match="federal state"):
+        BackendSettings(federal_state="XY")
 
 
 def test_case_check_with_the_right_code(client: TestClient):

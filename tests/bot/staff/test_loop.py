@@ -13,6 +13,7 @@ import pytest
 
 from bot.gateway.chat import RASA_DOWN
 from bot.launcher.processes import Stack
+from tests.support import eventually
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 
@@ -33,15 +34,16 @@ def chat(stack: Stack, sender: str, text: str) -> list[dict]:
 
 
 def wait_for_job(client: httpx.Client, job_id: int, timeout: float = 900) -> dict:
-    deadline = time.monotonic() + timeout
     seen = []
-    while time.monotonic() < deadline:
+
+    def finished() -> dict:
         job = client.get(f"/staff/api/jobs/{job_id}").json()
         seen.append(job["progress"])
-        if job["status"] != "running":
-            return {**job, "seen_progress": seen}
-        time.sleep(1)
-    raise AssertionError(f"job {job_id} still running after {timeout} s (progress {seen[-5:]})")
+        assert job["status"] != "running", f"job {job_id} still running (progress {seen[-5:]})"
+        return job
+
+    job = eventually(finished, timeout=timeout, interval=1)
+    return {**job, "seen_progress": seen}
 
 
 class Chatter(threading.Thread):
@@ -62,7 +64,7 @@ class Chatter(threading.Thread):
                 self.answers += 1
             except httpx.HTTPError as error:
                 self.errors.append(repr(error))
-            time.sleep(0.1)
+            time.sleep(0.1)  # pacing, not waiting: a citizen asks about ten times a second
 
 
 def test_label_retrain_evaluate_promote_without_downtime(console_stack: Stack, admin: httpx.Client):
@@ -101,10 +103,15 @@ def test_label_retrain_evaluate_promote_without_downtime(console_stack: Stack, a
 
     # Promote while a citizen keeps chatting.
     chatter = Chatter(console_stack)
+
+    def exchanges() -> int:  # answered or failed requests so far
+        return chatter.answers + len(chatter.errors)
+
     chatter.start()
-    time.sleep(1)
+    eventually(lambda: exchanges() >= 3, timeout=60, what="the chatter chats before the promotion")
     promoted = admin.post(f"/staff/api/models/{candidate}/promote", json={})
-    time.sleep(1)
+    after_promotion = exchanges()
+    eventually(lambda: exchanges() >= after_promotion + 3, timeout=60, what="the chatter chats after the promotion")
     chatter.stopping.set()
     chatter.join(timeout=60)
     assert promoted.status_code == 200, promoted.text

@@ -30,7 +30,7 @@ def staff_routes() -> list[tuple[str, str]]:
 def test_the_route_list_covers_the_console():
     paths = {path for _, path in staff_routes()}
     assert {"/staff", "/staff/api/messages", "/staff/api/retrain", "/staff/api/models/rollback"} <= paths
-    assert len(staff_routes()) >= 25
+    assert len(staff_routes()) >= 24  # one route serves every console file since the split by concern
 
 
 @pytest.mark.parametrize("method, path", [r for r in staff_routes() if r[1] not in PUBLIC_ROUTES])

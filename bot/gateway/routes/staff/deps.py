@@ -1,4 +1,9 @@
-"""Who is calling a /staff route: session cookie, CSRF token and role checks (FastAPI dependencies)."""
+"""Who is calling a /staff route: session cookie, CSRF token and role checks (FastAPI dependencies).
+
+Use the aliases in route signatures: `Staff` (the staff tools' context), `StaffUserDep` (any
+logged-in user, for reads), `ActingUser` (logged in and the session's CSRF token in the
+X-CSRF-Token header, for state changes), `AdminUser` and `ActingAdmin` (the same, admins only).
+"""
 
 from __future__ import annotations
 
@@ -19,11 +24,17 @@ BAD_CSRF = "Die Anfrage wurde abgelehnt: CSRF-Token fehlt oder ist ungültig. Bi
 
 
 def staff_context(request: Request) -> StaffContext:
-    return request.app.state.staff
+    context: StaffContext = request.app.state.staff
+    return context
+
+
+def optional_session(request: Request) -> StaffSession | None:
+    """The caller's session, or None (pages that redirect instead of refusing)."""
+    return find_session(staff_context(request).staff, request.cookies.get(SESSION_COOKIE))
 
 
 def current_session(request: Request) -> StaffSession:
-    session = find_session(staff_context(request).staff, request.cookies.get(SESSION_COOKIE))
+    session = optional_session(request)
     if session is None:
         raise HTTPException(status_code=401, detail=NOT_LOGGED_IN)
     return session
@@ -60,6 +71,7 @@ def _admin(user: Annotated[StaffUser, Depends(_user)]) -> StaffUser:
 
 
 Staff = Annotated[StaffContext, Depends(staff_context)]
+CurrentSession = Annotated[StaffSession, Depends(current_session)]  # the session itself (GET /api/me)
 StaffUserDep = Annotated[StaffUser, Depends(_user)]  # read-only routes
 ActingUser = Annotated[StaffUser, Depends(_acting_user)]  # state changes: login + CSRF
 ActingAdmin = Annotated[StaffUser, Depends(_acting_admin)]  # state changes reserved to admins
