@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
+from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
 
@@ -158,12 +159,16 @@ def cmd_retrain(_args: argparse.Namespace) -> int:
     actor = _actor()
     job_id = jobs.create(ctx.staff, "retrain", actor)
     bar, update = _progress_bar()
+
+    def work(progress: Callable[[float, str], None]) -> dict[str, Any]:
+        def both(fraction: float, stage: str) -> None:  # the job record and the terminal's bar
+            progress(fraction, stage)
+            update(fraction, stage)
+
+        return retrain(ctx.settings, ctx.staff, actor, both)
+
     try:
-        summary = jobs.run(
-            ctx.staff,
-            job_id,
-            lambda progress: retrain(ctx.settings, ctx.staff, actor, lambda f, s: (progress(f, s), update(f, s))),
-        )
+        summary = jobs.run(ctx.staff, job_id, work)
     finally:
         bar.close()
     heldout = summary["heldout"]
@@ -266,7 +271,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_parsers(sub: argparse._SubParsersAction) -> None:
+def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     staff = sub.add_parser("staff", help="staff accounts").add_subparsers(dest="staff_command", required=True)
     add = staff.add_parser("add", help="create a console account (asks for the password)")
     add.add_argument("name")
