@@ -20,6 +20,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from bot.infra.paths import MODELS_DIR, REPO_ROOT, SPACY_PIPELINE_DIR
 from bot.infra.rasa_env import NO_TRAINING_CACHE, rasa_env, serve_single_threaded_here
@@ -174,7 +175,7 @@ def evaluate(model: Path, utterances: list[Utterance]) -> Scores:
         logger.warning("TensorFlow already started here; latency is measured with its current threads")
     agent = Agent.load(str(model))
 
-    async def parse_all() -> tuple[list[dict], list[float]]:
+    async def parse_all() -> tuple[list[dict[str, Any]], list[float]]:
         await agent.parse_message("warm-up")
         results, latencies = [], []
         for utterance in utterances:

@@ -18,6 +18,7 @@ from bot.infra.rasa_client import RasaClient
 from bot.staff import jobs
 from bot.staff.context import StaffContext
 from bot.staff.errors import StaffError
+from bot.staff.promotion import adopt_running_model
 from bot.staff.ratings import rate
 from channels import telegram
 from channels.port import InvalidRating
@@ -25,7 +26,7 @@ from channels.webchat import router as webchat
 from channels.webchat.sessions import SessionSigner
 
 from .chat import ChatService, RatingStore
-from .routes import chat, health, staff
+from .routes import assets, chat, health, staff
 from .settings import GatewaySettings, get_settings
 
 logger = logging.getLogger(__name__)
@@ -59,6 +60,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         jobs.abandon_running(staff_context.staff)
+        # The registry learns which model Rasa runs here, not on a GET (reads never write).
+        await asyncio.to_thread(adopt_running_model, settings, staff_context.staff)
         if telegram_channel is not None:
             await telegram_channel.start()
         else:
@@ -89,6 +92,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         health.router,
         telegram.create_router(telegram_channel),
         staff.router,
+        assets.router,
     ):
         app.include_router(router)
     register_validation_handler(app)

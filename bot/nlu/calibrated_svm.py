@@ -11,15 +11,20 @@ message's dense vector never has to be converted to a sparse matrix.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
+from numpy.typing import NDArray
 from scipy.special import expit
 
+Scores = NDArray[np.float64]
 
-def softmax(scores: np.ndarray) -> np.ndarray:
+
+def softmax(scores: NDArray[np.floating[Any]]) -> Scores:
     exp = np.exp(scores - scores.max(axis=1, keepdims=True))
-    return exp / exp.sum(axis=1, keepdims=True)
+    probabilities: Scores = exp / exp.sum(axis=1, keepdims=True)
+    return probabilities
 
 
 @dataclass
@@ -27,7 +32,9 @@ class CalibratedLinearSVM:
     C: float = 0.5
     folds: int = 3
 
-    def fit(self, sparse: sp.csr_matrix, dense: np.ndarray | None, labels: np.ndarray) -> CalibratedLinearSVM:
+    def fit(
+        self, sparse: sp.csr_matrix, dense: NDArray[np.float32] | None, labels: NDArray[np.int_]
+    ) -> CalibratedLinearSVM:
         """`labels` are 0..K-1; with fewer than 2 folds the probabilities are a softmax of margins."""
         from sklearn.calibration import CalibratedClassifierCV
         from sklearn.svm import LinearSVC
@@ -53,7 +60,13 @@ class CalibratedLinearSVM:
         self._set_weights(coefs, intercepts, slopes, offsets)
         return self
 
-    def _set_weights(self, coefs, intercepts, slopes, offsets) -> None:
+    def _set_weights(
+        self,
+        coefs: list[NDArray[np.float64]],
+        intercepts: list[NDArray[np.float64]],
+        slopes: list[list[float]] | None,
+        offsets: list[list[float]] | None,
+    ) -> None:
         coef = np.hstack(coefs).astype(np.float64)  # (features, members * k)
         self._members = len(coefs)
         self._sparse_coef = sp.csr_matrix(coef[: self._n_sparse])
@@ -62,22 +75,25 @@ class CalibratedLinearSVM:
         self._slope = None if slopes is None else np.concatenate(slopes).astype(np.float64)
         self._offset = None if offsets is None else np.concatenate(offsets).astype(np.float64)
 
-    def _margins(self, sparse: sp.csr_matrix, dense: np.ndarray | None) -> np.ndarray:
-        margins = np.asarray((sparse @ self._sparse_coef).todense()) + self._intercept
+    def _margins(self, sparse: sp.csr_matrix, dense: NDArray[np.float32] | None) -> Scores:
+        margins: Scores = np.asarray((sparse @ self._sparse_coef).todense()) + self._intercept
         if dense is not None and self._dense_coef.shape[0]:
             margins += dense @ self._dense_coef
         return margins
 
-    def predict_proba(self, sparse: sp.csr_matrix, dense: np.ndarray | None) -> np.ndarray:
+    def predict_proba(self, sparse: sp.csr_matrix, dense: NDArray[np.float32] | None) -> Scores:
         """(n, K) probabilities; column k is intent k."""
         margins = self._margins(sparse, dense)
         n, k = margins.shape[0], margins.shape[1] // self._members
+        slope, offset = self._slope, self._offset  # both None without calibration
         if k == 1:  # binary: one margin (and sigmoid) per member, for class 1
-            positive = expit(margins if self._slope is None else -(self._slope * margins + self._offset))
-            return np.stack([1.0 - positive.mean(axis=1), positive.mean(axis=1)], axis=1)
-        if self._slope is None:
+            positive = expit(margins if slope is None or offset is None else -(slope * margins + offset))
+            binary: Scores = np.stack([1.0 - positive.mean(axis=1), positive.mean(axis=1)], axis=1)
+            return binary
+        if slope is None or offset is None:
             return softmax(margins.reshape(n, self._members, k).mean(axis=1))
-        probabilities = expit(-(self._slope * margins + self._offset)).reshape(n, self._members, k)
+        probabilities = expit(-(slope * margins + offset)).reshape(n, self._members, k)
         totals = probabilities.sum(axis=2, keepdims=True)
         probabilities = np.divide(probabilities, totals, out=np.full_like(probabilities, 1.0 / k), where=totals != 0)
-        return probabilities.mean(axis=1)
+        mean: Scores = probabilities.mean(axis=1)
+        return mean

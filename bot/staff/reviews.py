@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 import time
+import warnings
 from pathlib import Path
 from typing import Any, Literal
 
 import sqlalchemy as sa
-import yaml
+from rasa.shared.core.constants import DEFAULT_INTENTS
+from rasa.shared.core.domain import Domain
 
 from . import audit
 from .errors import InvalidInput, NotFound
@@ -18,11 +21,24 @@ Decision = Literal["confirm", "correct", "discard"]
 
 
 def domain_labels(domain_file: Path) -> tuple[list[str], list[str]]:
-    """The intents and entities staff may assign."""
-    domain = yaml.safe_load(domain_file.read_text(encoding="utf-8")) or {}
-    intents = [next(iter(i)) if isinstance(i, dict) else str(i) for i in domain.get("intents") or []]
-    entities = [next(iter(e)) if isinstance(e, dict) else str(e) for e in domain.get("entities") or []]
-    return sorted(intents), sorted(entities)
+    """The intents and entities staff may assign: the domain's, as Rasa reads it, without the
+    intents Rasa adds to every domain (session_start, nlu_fallback, restart, back; out_of_scope stays,
+    our data trains it)."""
+    stat = domain_file.stat()
+    intents, entities = _domain_labels(domain_file.resolve(), stat.st_mtime_ns, stat.st_size)
+    return list(intents), list(entities)
+
+
+@functools.lru_cache(maxsize=8)
+def _domain_labels(domain_file: Path, mtime_ns: int, size: int) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Cached per file version: every review checks its labels, and Rasa validates the whole domain."""
+    with warnings.catch_warnings():
+        # Rasa 3 warns on every domain with slots that auto-fill is gone; ours map slots explicitly.
+        warnings.filterwarnings("ignore", message="Slot auto-fill has been removed", category=UserWarning)
+        domain = Domain.load(domain_file)
+    # out_of_scope is one of Rasa's default intents, but ours is trained and may be assigned.
+    intents = sorted(set(domain.intents) - (set(DEFAULT_INTENTS) - {"out_of_scope"}))
+    return tuple(intents), tuple(sorted(domain.entities))
 
 
 def review(

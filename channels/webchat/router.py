@@ -68,7 +68,11 @@ def create_router(chat: ChatPort, signer: SessionSigner) -> APIRouter:
         return FileResponse(
             STATIC_DIR / "widget.js",
             media_type="text/javascript",
-            headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "no-cache"},
+            headers={
+                "X-Content-Type-Options": "nosniff",
+                "Cache-Control": "no-cache",
+                "Access-Control-Allow-Origin": "*",
+            },
         )
 
     @router.get("/widget.css", include_in_schema=False)
@@ -76,7 +80,11 @@ def create_router(chat: ChatPort, signer: SessionSigner) -> APIRouter:
         return FileResponse(
             STATIC_DIR / "widget.css",
             media_type="text/css",
-            headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "no-cache"},
+            headers={
+                "X-Content-Type-Options": "nosniff",
+                "Cache-Control": "no-cache",
+                "Access-Control-Allow-Origin": "*",
+            },
         )
 
     @router.get("/demo.css", include_in_schema=False)
@@ -84,7 +92,11 @@ def create_router(chat: ChatPort, signer: SessionSigner) -> APIRouter:
         return FileResponse(
             STATIC_DIR / "demo.css",
             media_type="text/css",
-            headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "no-cache"},
+            headers={
+                "X-Content-Type-Options": "nosniff",
+                "Cache-Control": "no-cache",
+                "Access-Control-Allow-Origin": "*",
+            },
         )
 
     @router.websocket("/ws/chat")

@@ -2,18 +2,21 @@
 an optionally trainable upper part.
 
 The lower part (embeddings and layers below `split`) is constant; its outputs are computed once
-per text, cached for fine-tuning and mean-pooled as a sentence feature. The upper part (layers
-`split`..`top`) holds variables that `fine_tune` trains. Texts are batched by length, so padding
+per text, mean-pooled as a sentence feature and, for fine-tuning, cached. The upper part (layers
+`split`..`top`; none in the bot, where top == split) holds variables that the benchmark's
+`bot.bench.nlu.e5.fine_tune` trains. Texts are batched by length, so padding
 stays small; a single text runs unpadded.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 import numpy as np
 import tensorflow as tf
+from numpy.typing import NDArray
 
 from .weights import E5Image
 
@@ -33,10 +36,13 @@ def mean_pool(states: tf.Tensor, mask: tf.Tensor | None) -> tf.Tensor:
     return tf.reduce_sum(states * mask, 1) / tf.reduce_sum(mask, 1)
 
 
-def pad(sequences: list[np.ndarray] | list[list[int]], width: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+def pad(
+    sequences: Sequence[NDArray[np.float32] | list[int]], width: int | None = None
+) -> tuple[NDArray[Any], NDArray[np.float32]]:
     """Right-pad id lists (or (T, H) arrays) to one batch; returns (batch, mask)."""
     longest = max(len(s) for s in sequences)
     mask = np.zeros((len(sequences), longest), np.float32)
+    batch: NDArray[Any]
     if width is None:
         batch = np.full((len(sequences), longest), PAD_ID, np.int32)
     else:
@@ -47,7 +53,7 @@ def pad(sequences: list[np.ndarray] | list[list[int]], width: int | None = None)
     return batch, mask
 
 
-def by_length(lengths: list[int] | np.ndarray, size: int) -> Iterator[np.ndarray]:
+def by_length(lengths: list[int] | NDArray[np.int_], size: int) -> Iterator[NDArray[np.intp]]:
     """Indices in batches of similar length (less padding)."""
     order = np.argsort(lengths, kind="stable")
     for start in range(0, len(order), size):
@@ -58,7 +64,7 @@ class E5Encoder(tf.Module):
     """Layers [0, split) frozen, layers [split, top) trainable (top <= 12)."""
 
     def __init__(
-        self, image: E5Image, split: int, top: int | None = None, upper: list[np.ndarray] | None = None
+        self, image: E5Image, split: int, top: int | None = None, upper: list[NDArray[np.float32]] | None = None
     ) -> None:
         super().__init__(name="e5")
         dims = image.dims
@@ -90,10 +96,10 @@ class E5Encoder(tf.Module):
             lambda ids: self._full(ids, None), input_signature=[tf.TensorSpec([1, None], tf.int32)]
         )
 
-    def upper_weights(self) -> list[np.ndarray]:
+    def upper_weights(self) -> list[NDArray[np.float32]]:
         return [v.numpy() for v in self.trainable]
 
-    def set_upper(self, weights: list[np.ndarray]) -> None:
+    def set_upper(self, weights: list[NDArray[np.float32]]) -> None:
         if len(weights) != len(self.trainable):
             raise ValueError(f"expected {len(self.trainable)} arrays for layers {self.split}..{self.top - 1}")
         for variable, value in zip(self.trainable, weights, strict=False):
@@ -143,11 +149,11 @@ class E5Encoder(tf.Module):
     # --- batch helpers ---------------------------------------------------------------------
     def lower(
         self, ids: list[list[int]], batch_size: int = 128, keep_states: bool = False
-    ) -> tuple[np.ndarray, list[np.ndarray] | None]:
+    ) -> tuple[NDArray[np.float32], list[NDArray[np.float32]] | None]:
         """L2-normalised mean pools of layer `split` for each text, and optionally its token
         states (one (T, H) array per text, for fine-tuning)."""
         pools = np.zeros((len(ids), self.hidden), np.float32)
-        states: list[np.ndarray] | None = [np.empty(0)] * len(ids) if keep_states else None
+        states: list[NDArray[np.float32]] | None = [np.empty(0, np.float32)] * len(ids) if keep_states else None
         for batch in by_length([len(s) for s in ids], batch_size):
             padded, mask = pad([ids[i] for i in batch])
             out, pooled = self._lower_batch(padded, mask)
@@ -158,7 +164,7 @@ class E5Encoder(tf.Module):
                     states[i] = out[row, : len(ids[i])].copy()
         return pools, states
 
-    def pools(self, ids: list[list[int]], batch_size: int = 128) -> tuple[np.ndarray, np.ndarray]:
+    def pools(self, ids: list[list[int]], batch_size: int = 128) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
         """(L2-normalised mean pool of layer `split`, mean pool of layer `top`) per text; one text
         runs unpadded."""
         if len(ids) == 1:

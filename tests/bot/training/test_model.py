@@ -22,7 +22,22 @@ def test_fingerprint_follows_content_not_location(tmp_path: Path):
 
 
 def test_progress_is_read_from_rasa_output():
-    assert progress_of("Epochs:  50%|█████     | 30/60 [00:38<00:33]") == (0.475, "Sprachverständnis wird trainiert")
-    assert progress_of("Starting to train component 'RulePolicy'.")[0] == 0.9
-    assert progress_of("Starting to train component 'SpacyNLP'.")[0] == 0.05
+    hooks = "2026-12-02 10:52:01 INFO     rasa.engine.training.hooks  - "
+    assert progress_of(
+        "2026-12-02 10:51:48 INFO     rasa.cli.train  - Started validating domain and training data..."
+    ) == (
+        0.05,
+        "Trainingsdaten werden geprüft",
+    )
+    assert progress_of(hooks + "Starting to train component 'CountVectorsFeaturizer'.") == (
+        0.5,
+        "Merkmale werden berechnet",
+    )
+    assert progress_of(hooks + "Starting to train component 'LinearIntentClassifier'.") == (
+        0.55,
+        "Sprachverständnis wird trainiert",
+    )
+    assert progress_of(hooks + "Restored component 'LinearIntentClassifier' from cache.")[0] == 0.55
+    assert progress_of(hooks + "Starting to train component 'RulePolicy'.") == (0.9, "Dialogregeln werden trainiert")
+    assert progress_of(hooks + "Finished training component 'RulePolicy'.") is None
     assert progress_of("some other line") is None

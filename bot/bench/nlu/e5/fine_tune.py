@@ -12,9 +12,11 @@ import logging
 import math
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import tensorflow as tf
+from numpy.typing import NDArray
 
 from bot.nlu.e5.encoder import E5Encoder, mean_pool, pad
 
@@ -36,20 +38,21 @@ class FineTuneSettings:
 
 @dataclass
 class Head:
-    weight: np.ndarray  # (hidden, intents)
-    bias: np.ndarray  # (intents,)
+    weight: NDArray[np.float32]  # (hidden, intents)
+    bias: NDArray[np.float32]  # (intents,)
 
-    def log_probabilities(self, pooled: np.ndarray) -> np.ndarray:
+    def log_probabilities(self, pooled: NDArray[np.float32]) -> NDArray[np.float32]:
         logits = pooled @ self.weight + self.bias
         logits -= logits.max(axis=1, keepdims=True)
-        return logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
+        log_p: NDArray[np.float32] = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
+        return log_p
 
 
 class _WarmupLinearDecay(tf.keras.optimizers.schedules.LearningRateSchedule):
     def __init__(self, base: float, warmup: int, total: int) -> None:
         self.base, self.warmup, self.total = float(base), max(1, int(warmup)), int(total)
 
-    def __call__(self, step):
+    def __call__(self, step: Any) -> Any:
         s = tf.cast(step, tf.float32)
         return (
             self.base
@@ -57,11 +60,11 @@ class _WarmupLinearDecay(tf.keras.optimizers.schedules.LearningRateSchedule):
             * tf.maximum(0.0, (self.total - s) / max(1, self.total - self.warmup))
         )
 
-    def get_config(self) -> dict:
+    def get_config(self) -> dict[str, float | int]:
         return {"base": self.base, "warmup": self.warmup, "total": self.total}
 
 
-def _batches(lengths: np.ndarray, size: int, rng: np.random.Generator) -> list[np.ndarray]:
+def _batches(lengths: NDArray[np.int_], size: int, rng: np.random.Generator) -> list[NDArray[np.intp]]:
     """Shuffled batches; within chunks of 50 batches, similar lengths go together."""
     order, batches = rng.permutation(len(lengths)), []
     for start in range(0, len(order), size * 50):
@@ -73,7 +76,11 @@ def _batches(lengths: np.ndarray, size: int, rng: np.random.Generator) -> list[n
 
 
 def fine_tune(
-    encoder: E5Encoder, states: list[np.ndarray], labels: np.ndarray, n_labels: int, settings: FineTuneSettings
+    encoder: E5Encoder,
+    states: list[NDArray[np.float32]],
+    labels: NDArray[np.int_],
+    n_labels: int,
+    settings: FineTuneSettings,
 ) -> Head:
     """Trains the encoder's upper layers in place; returns the head."""
     rng = np.random.default_rng(settings.seed)
@@ -105,7 +112,7 @@ def fine_tune(
             tf.TensorSpec([None], tf.int32),
         ]
     )
-    def step(x, mask, y):
+    def step(x: Any, mask: Any, y: Any) -> Any:
         with tf.GradientTape() as tape:
             x = encoder.run(x, mask, encoder.split, encoder.top, dropout=settings.dropout)
             logits = tf.matmul(tf.nn.dropout(mean_pool(x, mask), settings.dropout), head_w) + head_b

@@ -1,0 +1,67 @@
+/* Staff console, section 3: the dashboard (key figures, three charts, each with its data as a table). */
+import { $, announce, api, busy, clear, clearError, el, fail, headRow, percent, scrollTable } from './core.js';
+
+function dataTable(label, headers, rows) {
+  const body = el('tbody', null, rows.map((cells) => el('tr', null, cells.map((cell, index) =>
+    (index === 0 ? el('th', { scope: 'row', text: String(cell) }) : el('td', { text: String(cell) }))))));
+  if (!rows.length) body.append(el('tr', null, [el('td', { colspan: String(headers.length), text: 'Keine Daten.' })]));
+  return el('details', null, [
+    el('summary', { text: 'Daten als Tabelle' }),
+    scrollTable(label, el('table', { className: 'data' }, [headRow(headers), body])),
+  ]);
+}
+
+function chart(container, name, days, alt, table) {
+  clear(container);
+  container.append(
+    el('img', { src: `/staff/api/charts/${name}.svg?days=${days}&t=${Date.now()}`, alt, className: 'chart-img',
+      width: '640', height: '260' }),
+    table,
+  );
+}
+
+const figure = (label, value) => el('div', { className: 'figure' }, [el('dt', { text: label }), el('dd', { text: value })]);
+
+export async function loadDashboard() {
+  const days = $('days').value;
+  clearError();
+  const button = $('dashboard-form').querySelector('button[type=submit]');
+  try {
+    const data = await busy(button, api('GET', `/staff/api/dashboard?days=${days}`));
+    $('figures').replaceChildren(
+      figure('Nachrichten', String(data.total)),
+      figure('Anteil nicht verstanden', percent(data.fallback_rate)),
+      figure('Anteil niedrige Konfidenz', percent(data.low_confidence_rate)),
+      figure('Bewertungen hilfreich', String(data.ratings.up)),
+      figure('Bewertungen nicht hilfreich', String(data.ratings.down)),
+    );
+
+    const perDay = data.messages_per_day || [];
+    chart($('chart-messages'), 'messages', days,
+      `Balkendiagramm: Nachrichten pro Tag und Kanal in den letzten ${days} Tagen, insgesamt ${data.total}. ` +
+      'Die Werte stehen in der Tabelle darunter.',
+      dataTable('Nachrichten pro Tag und Kanal', ['Tag', 'Web', 'Telegram', 'API', 'andere', 'Summe'],
+        perDay.map((r) => [r.day, r.web, r.telegram, r.api, r.other, r.web + r.telegram + r.api + r.other])));
+    const top = data.top_intents || [];
+    chart($('chart-intents'), 'intents', days,
+      `Balkendiagramm: die häufigsten Absichten in den letzten ${days} Tagen` +
+      (top.length ? `, am häufigsten ${top[0].intent} mit ${top[0].count} Nachrichten` : '') +
+      '. Die Werte stehen in der Tabelle darunter.',
+      dataTable('Häufigste Absichten', ['Absicht', 'Nachrichten'], top.map((r) => [r.intent, r.count])));
+    const ratings = data.ratings.per_day || [];
+    chart($('chart-ratings'), 'ratings', days,
+      `Balkendiagramm: Bewertungen pro Tag in den letzten ${days} Tagen, ${data.ratings.up} hilfreich und ` +
+      `${data.ratings.down} nicht hilfreich. Die Werte stehen in der Tabelle darunter.`,
+      dataTable('Bewertungen pro Tag', ['Tag', 'hilfreich', 'nicht hilfreich'], ratings.map((r) => [r.day, r.up, r.down])));
+    announce(`Übersicht für die letzten ${days} Tage geladen.`);
+  } catch (error) {
+    fail(error);
+  }
+}
+
+export function setupDashboard() {
+  $('dashboard-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    loadDashboard();
+  });
+}
