@@ -1,4 +1,7 @@
-"""German replacement for Rasa's "Did you mean ...?" step of the two-stage fallback."""
+"""German replacement for Rasa's "Did you mean ...?" step of the two-stage fallback.
+
+When the service resolver found a few services that may fit, those are offered; otherwise the
+likely intents."""
 
 from __future__ import annotations
 
@@ -29,6 +32,17 @@ INTENT_DESCRIPTIONS_DE = {
 }
 
 
+def service_affirmation_buttons(resolution: dict[str, Any] | None) -> list[dict[str, str]]:
+    """The resolver's candidate services (when it offered a choice) as /service_info buttons."""
+    if not resolution or resolution.get("decision") != "choose":
+        return []
+    return [
+        {"title": c["name"], "payload": f"/service_info{json.dumps({'service': c['id']}, ensure_ascii=False)}"}
+        for c in (resolution.get("candidates") or [])[:3]
+        if c.get("id") and c.get("name")
+    ]
+
+
 def affirmation_buttons(ranking: list[dict[str, Any]], entities: list[dict[str, Any]]) -> list[dict[str, str]]:
     """Up to two likely intents as buttons (entities kept), then "something else"."""
     entity_values = {e["entity"]: e["value"] for e in entities}
@@ -48,8 +62,13 @@ class ActionDefaultAskAffirmation(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         message = tracker.latest_message
+        services = service_affirmation_buttons(message.get("service_resolution"))
+        buttons = (
+            [*services, {"title": "Etwas anderes", "payload": "/out_of_scope"}]
+            if services
+            else affirmation_buttons(message.get("intent_ranking") or [], message.get("entities") or [])
+        )
         dispatcher.utter_message(
-            text="Ich bin mir nicht sicher, ob ich Sie richtig verstehe. Meinen Sie:",
-            buttons=affirmation_buttons(message.get("intent_ranking") or [], message.get("entities") or []),
+            text="Ich bin mir nicht sicher, ob ich Sie richtig verstehe. Meinen Sie:", buttons=buttons
         )
         return []

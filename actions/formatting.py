@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import date, datetime
 from typing import Any
+from urllib.parse import quote_plus
 
 from bot.core.opening_hours import day_text_de
 
@@ -39,6 +40,35 @@ def service_answer(intent: str, service: dict[str, Any]) -> str:
     if service.get("online_url"):
         lines.append(f"Online erledigen: {service['online_url']}")
     return "\n".join(lines)
+
+
+CITY_SEARCH_URL = "https://www.musterstadt.de/suche?q="
+HANDOFF_BUTTON = {"title": "Mit einem Menschen sprechen", "payload": "/human_handoff"}
+_SEARCH_QUERY_MAX = 200  # characters of the citizen's question carried into the search link
+
+
+def choose_service_text(life_event: str | None) -> str:
+    if life_event:
+        return "Dazu passen mehrere Leistungen. Welche meinen Sie?"
+    return "Meinen Sie eine dieser Leistungen?"
+
+
+def service_choice_buttons(candidates: list[dict[str, Any]], intent: str) -> list[dict[str, str]]:
+    """One button per candidate service; the payload sets the service and repeats the asked aspect."""
+    return [button(c["name"], intent, {"service": c["id"]}) for c in candidates]
+
+
+def city_search_url(question: str) -> str:
+    return CITY_SEARCH_URL + quote_plus(" ".join(question.split())[:_SEARCH_QUERY_MAX])
+
+
+def no_service_found_text(question: str) -> str:
+    """The catalogue has nothing that fits: say so, and point to the city's search and a person."""
+    return (
+        "Dazu habe ich im Leistungsangebot der Stadt leider nichts Passendes gefunden. "
+        f"Vielleicht hilft die Suche auf musterstadt.de: {city_search_url(question)}\n"
+        "Oder sprechen Sie mit einem Menschen: Bürgertelefon 115 (Mo–Fr 8–18 Uhr)."
+    )
 
 
 def service_follow_up_buttons(service: dict[str, Any], answered_intent: str) -> list[dict[str, str]]:

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 _URL = re.compile(r"https?://[^\s<>\"')]*[^\s<>\"').,;:!?]")  # without trailing punctuation
+
+# The marker a bot response carries (domain.yml: `custom: {"input": "secret"}`) when it asks for a
+# secret such as the access code: the citizen's next message is flagged and never kept in clear.
+SECRET_INPUT = {"input": "secret"}
 
 
 @dataclass(frozen=True)
@@ -17,12 +21,20 @@ class Button:
 
 @dataclass(frozen=True)
 class IncomingMessage:
-    """Typed text, or a button press (payload plus the title the citizen saw)."""
+    """Typed text, or a button press (payload plus the title the citizen saw).
+
+    `client` is who the limits count: the network address of a web or API caller; None for channels
+    whose sender the channel itself vouches for (Telegram), then the sender counts. `trusted` marks
+    a command the adapter generated itself (Telegram's /start → `/greet`): only then is a payload
+    forwarded without checking that the bot offered it. Adapters set both in code, never from the
+    citizen's input."""
 
     sender: str  # namespaced: "web:…", "telegram:…", "api:…"
     text: str = ""
     payload: str | None = None
     message_id: str | None = None  # channel's id, used to drop duplicates
+    client: str | None = None
+    trusted: bool = False
 
     @property
     def for_rasa(self) -> str:
@@ -33,21 +45,42 @@ class IncomingMessage:
 class OutgoingMessage:
     text: str = ""
     buttons: list[Button] = field(default_factory=list)
+    # The bot asks for a secret (the access code): the channel should not store the next entry.
+    secret_input: bool = False
 
     @property
     def links(self) -> list[str]:
         return _URL.findall(self.text)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"text": self.text, "buttons": [{"title": b.title, "payload": b.payload} for b in self.buttons]}
+        data: dict[str, Any] = {
+            "text": self.text,
+            "buttons": [{"title": b.title, "payload": b.payload} for b in self.buttons],
+        }
+        if self.secret_input:
+            data["input"] = "secret"
+        return data
 
 
 def from_rasa(replies: list[dict[str, Any]]) -> list[OutgoingMessage]:
-    """Rasa REST channel replies -> common messages (images and custom payloads as text links)."""
-    messages = []
+    """Rasa REST channel replies -> common messages (images as text links). A custom payload is
+    never shown: the secret-input marker flags the message it belongs to (Rasa sends it as a reply
+    of its own right after the response's text), any other custom payload is dropped."""
+    messages: list[OutgoingMessage] = []
+    secret_pending = False
     for reply in replies:
+        if reply.get("custom") == SECRET_INPUT:
+            if messages:
+                messages[-1] = replace(messages[-1], secret_input=True)
+            else:
+                secret_pending = True
         text = reply.get("text") or reply.get("image") or ""
         buttons = [Button(str(b.get("title", "")), str(b.get("payload", ""))) for b in reply.get("buttons") or []]
         if text or buttons:
-            messages.append(OutgoingMessage(text, buttons))
+            messages.append(OutgoingMessage(text, buttons, secret_input=secret_pending))
+            secret_pending = False
     return messages
+
+
+def expects_secret(answer: list[OutgoingMessage]) -> bool:
+    return any(message.secret_input for message in answer)

@@ -6,6 +6,7 @@ calls a `ChatPort`; it never imports the gateway, so it can be read, tested and 
 
 from __future__ import annotations
 
+from contextlib import AbstractAsyncContextManager
 from typing import Protocol
 
 from channels.base import IncomingMessage, OutgoingMessage
@@ -39,3 +40,14 @@ class ChatPort(Protocol):
     async def rate(self, sender: str, ref: str, value: int) -> None:
         """Record a citizen's thumbs up (1) or down (-1) for the answer to message `ref`;
         raises `InvalidRating` for an unknown reference or value."""
+
+
+class WebchatPort(ChatPort, Protocol):
+    """What the web chat asks in addition: its sessions and sockets are counted per client address."""
+
+    async def admit_session(self, client: str) -> None:
+        """May `client` start a new conversation now? Raises `ChatRefused` when it started too many."""
+
+    def connection(self, client: str) -> AbstractAsyncContextManager[None]:
+        """Holds one open connection of `client` while entered; raises `ChatRefused` on entry when
+        the client, or the gateway as a whole, has too many."""

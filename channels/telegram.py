@@ -8,7 +8,11 @@ The library does the plumbing: button payloads are kept by its callback-data cac
 the cache, e.g. from before a restart, arrives as `InvalidCallbackData`), and Telegram's flood
 limits are handled by its `AIORateLimiter`. `ChannelRateLimiter` adds only what the library
 lacks: a few quick retries after network errors and a cap on how long a flood wait may hold a
-handler.
+handler. `ChatOrderedUpdateProcessor` runs the updates of different chats concurrently and those of
+one chat one after the other, in the order they arrived.
+
+Commands the adapter makes itself (/start → `/greet`) are marked `trusted`; a citizen's text is
+never a command, and a button's payload reaches Rasa only if the bot offered it (the chat core checks).
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import hmac
 import logging
 import warnings
 from collections.abc import Awaitable, Callable, Coroutine
+from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Literal, TypeAlias
@@ -29,6 +34,7 @@ from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError, 
 from telegram.ext import (
     AIORateLimiter,
     Application,
+    BaseUpdateProcessor,
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
@@ -50,6 +56,7 @@ RATING_THANKS = "Danke für Ihre Rückmeldung."
 CHOICE_EXPIRED = "Diese Auswahl ist nicht mehr gültig. Bitte schreiben Sie mir Ihre Frage."
 CHOOSE = "Bitte wählen Sie:"
 KEYBOARDS_KEPT = 10_000  # answers whose buttons still work (the library's LRU callback-data cache)
+CONCURRENT_UPDATES = 64  # updates handled at the same time (of different chats)
 
 # The library's default context (its generics do not follow `.rate_limiter()` into the context type).
 Context: TypeAlias = ContextTypes.DEFAULT_TYPE
@@ -151,6 +158,69 @@ class ChannelRateLimiter(AIORateLimiter):
         raise AssertionError("unreachable")
 
 
+class ChatOrderedUpdateProcessor(BaseUpdateProcessor):
+    """Updates of different chats run concurrently (at most `running` handlers at a time), the
+    updates of one chat strictly one after the other in arrival order: a slow answer in one chat
+    delays no other chat, and a citizen's two messages are answered in the order they were sent.
+
+    The application starts one task per update in queue order (at most `max_concurrent_updates`
+    tasks; more wait in the library). Each task first queues on its chat's lock (FIFO) and only then
+    takes one of the `running` slots, so updates waiting for their own chat hold no slot."""
+
+    def __init__(
+        self, running: int = CONCURRENT_UPDATES, max_concurrent_updates: int = 16 * CONCURRENT_UPDATES
+    ) -> None:
+        super().__init__(max_concurrent_updates)
+        self._running = asyncio.Semaphore(running)
+        self._chats: dict[int, tuple[asyncio.Lock, int]] = {}  # chat id -> lock, updates holding or awaiting it
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        chat_id = update.effective_chat.id if isinstance(update, Update) and update.effective_chat else None
+        async with AsyncExitStack() as stack:
+            if chat_id is not None:
+                await stack.enter_async_context(_ChatLock(self._chats, chat_id))
+            async with self._running:
+                await coroutine
+
+    async def initialize(self) -> None:
+        """Nothing to set up."""
+
+    async def shutdown(self) -> None:
+        """Nothing to tear down."""
+
+    @property
+    def chats_in_progress(self) -> int:
+        return len(self._chats)
+
+
+class _ChatLock:
+    """Holds one chat's lock; the lock is dropped once no update of the chat holds or awaits it."""
+
+    def __init__(self, chats: dict[int, tuple[asyncio.Lock, int]], chat_id: int) -> None:
+        self._chats = chats
+        self._chat_id = chat_id
+
+    async def __aenter__(self) -> None:
+        lock, users = self._chats.get(self._chat_id) or (asyncio.Lock(), 0)
+        self._chats[self._chat_id] = (lock, users + 1)
+        try:
+            await lock.acquire()
+        except BaseException:
+            self._leave()
+            raise
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        self._chats[self._chat_id][0].release()
+        self._leave()
+
+    def _leave(self) -> None:
+        lock, users = self._chats[self._chat_id]
+        if users <= 1:
+            del self._chats[self._chat_id]
+        else:
+            self._chats[self._chat_id] = (lock, users - 1)
+
+
 @dataclass(frozen=True)
 class TelegramConfig:
     """What the adapter needs to know; the gateway fills it from its settings."""
@@ -183,6 +253,7 @@ class TelegramChannel:
             .base_url(config.api_base_url)
             .arbitrary_callback_data(KEYBOARDS_KEPT)
             .rate_limiter(rate_limiter or ChannelRateLimiter())
+            .concurrent_updates(ChatOrderedUpdateProcessor())
         )
         if config.mode == "webhook":
             builder = builder.updater(None)
@@ -246,6 +317,10 @@ class TelegramChannel:
     def sender(chat_id: int) -> str:
         return f"telegram:{chat_id}"
 
+    def _command(self, chat_id: int, payload: str) -> IncomingMessage:
+        """A command the adapter itself sends for a Telegram command (never the citizen's text)."""
+        return IncomingMessage(self.sender(chat_id), payload=payload, trusted=True)
+
     async def _forward(self, chat_id: int, message: IncomingMessage, context: Context) -> None:
         try:
             await context.bot.send_chat_action(chat_id, ChatAction.TYPING)
@@ -282,11 +357,11 @@ class TelegramChannel:
     async def _on_start(self, update: Update, context: Context) -> None:
         chat_id = _chat_id(update)
         for payload in ("/greet", "/help"):
-            await self._forward(chat_id, IncomingMessage(self.sender(chat_id), payload=payload), context)
+            await self._forward(chat_id, self._command(chat_id, payload), context)
 
     async def _on_help(self, update: Update, context: Context) -> None:
         chat_id = _chat_id(update)
-        await self._forward(chat_id, IncomingMessage(self.sender(chat_id), payload="/help"), context)
+        await self._forward(chat_id, self._command(chat_id, "/help"), context)
 
     async def _on_new(self, update: Update, context: Context) -> None:
         chat_id = _chat_id(update)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import secrets
 import shutil
@@ -15,6 +16,9 @@ from bot.launcher.processes import Stack, free_port, free_ports
 
 __all__ = ["free_port", "free_ports"]  # tests import them from here too
 
+
+TEST_API_KEY = "buergerbot-test-api-key"  # X-API-Key of /api/chat on every test stack
+API_HEADERS = {"X-API-Key": TEST_API_KEY}
 
 FAST_CONFIG = Path(__file__).parent / "fixtures" / "config-fast.yml"
 
@@ -37,6 +41,10 @@ def stack_env(tmp: Path) -> dict[str, str]:
         "BUERGERBOT_TRAINING_DATA_DIR": str(training),
         "BUERGERBOT_MODELS_DIR": str(tmp / "models"),
         "BUERGERBOT_TRAINING_CONFIG": str(FAST_CONFIG),
+        "BUERGERBOT_API_KEYS": hashlib.sha256(TEST_API_KEY.encode()).hexdigest(),
+        # Every test client is 127.0.0.1: the per-client limits are tested on their own.
+        "BUERGERBOT_RATE_LIMIT_PER_MINUTE": "1000",
+        "BUERGERBOT_SESSIONS_PER_MINUTE": "1000",
     }
 
 

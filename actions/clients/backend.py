@@ -6,7 +6,9 @@ in-memory fake), see `actions.backend_action.WithBackend`."""
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any, Protocol, cast
+from urllib.parse import quote
 
 import httpx
 
@@ -30,6 +32,25 @@ class NotFoundInBackend(BackendError):
     def __init__(self, path: str) -> None:
         super().__init__(f"{path} not found")
         self.path = path
+
+
+class InvalidId(NotFoundInBackend):
+    """An id (from an entity value, i.e. citizen input) that no service or office can have: refused
+    before any request, answered like an unknown id."""
+
+    def __init__(self, kind: str) -> None:
+        super().__init__(f"/api/{kind}/<invalid id>")  # the value itself is input: not repeated
+
+
+# Service and office ids of the catalogue: lower-case words joined by underscores.
+ID_PATTERN = re.compile(r"[a-z][a-z0-9_]{1,63}")
+
+
+def id_path(kind: str, value: str) -> str:
+    """`/api/{kind}/{value}` for a valid id, every segment quoted; `InvalidId` otherwise."""
+    if not isinstance(value, str) or not ID_PATTERN.fullmatch(value):
+        raise InvalidId(kind)
+    return f"/api/{quote(kind, safe='')}/{quote(value, safe='')}"
 
 
 class CaseNotVerified(BackendError):
@@ -87,14 +108,14 @@ class BackendClient:
         return (await self._request("GET", path)).json()
 
     async def get_service(self, service_id: str) -> dict[str, Any]:
-        return cast(dict[str, Any], await self._get(f"/api/services/{service_id}"))
+        return cast(dict[str, Any], await self._get(id_path("services", service_id)))
 
     async def search_services(self, text: str, limit: int = 3) -> list[dict[str, Any]]:
         response = await self._request("GET", "/api/services/search", params={"q": text[:2000], "limit": limit})
         return cast(list[dict[str, Any]], response.json()) if response.status_code == 200 else []
 
     async def get_office(self, office_id: str) -> dict[str, Any]:
-        return cast(dict[str, Any], await self._get(f"/api/offices/{office_id}"))
+        return cast(dict[str, Any], await self._get(id_path("offices", office_id)))
 
     async def list_offices(self) -> list[dict[str, Any]]:
         return cast(list[dict[str, Any]], await self._get("/api/offices"))

@@ -12,11 +12,12 @@ from fastapi.responses import JSONResponse
 from bot.backend.cases import utc_now
 from bot.backend.errors import CaseLocked, CaseNotVerified, NotFound
 from bot.backend.settings import BackendSettings, get_settings
+from bot.core.catalogue import CatalogueError
 from bot.infra.http_errors import register_validation_handler
 
 from .db import make_engine, make_session_factory
-from .routes import cases, health, offices, services
-from .seed import seed
+from .routes import cases, catalogue, health, offices, services
+from .seed import seed, upgrade_schema
 from .tables import Base
 
 logger = logging.getLogger(__name__)
@@ -31,6 +32,7 @@ def create_app(settings: BackendSettings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = make_engine(settings.effective_database_url)
         Base.metadata.create_all(engine)
+        upgrade_schema(engine)
         app.state.session_factory = make_session_factory(engine)
         with app.state.session_factory() as session:
             seed(session, settings.catalogue_dir)
@@ -45,7 +47,7 @@ def create_app(settings: BackendSettings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.dependency_overrides[get_settings] = lambda: settings
-    for router in (services.router, offices.router, cases.router, health.router):
+    for router in (services.router, offices.router, cases.router, catalogue.router, health.router):
         app.include_router(router)
     _register_error_handlers(app)
     return app
@@ -56,6 +58,16 @@ def _register_error_handlers(app: FastAPI) -> None:
     async def not_found(_request: Request, exc: NotFound) -> JSONResponse:
         kind = _KIND_DE.get(exc.kind, exc.kind)
         return JSONResponse(status_code=404, content={"detail": f"{kind} '{exc.key}' nicht gefunden."})
+
+    @app.exception_handler(CatalogueError)
+    async def bad_catalogue(_request: Request, exc: CatalogueError) -> JSONResponse:
+        return JSONResponse(
+            status_code=422,
+            content={
+                "detail": "Der Katalog enthält Fehler und wurde nicht geladen; der bisherige Katalog gilt weiter.",
+                "problems": exc.problems,
+            },
+        )
 
     @app.exception_handler(CaseNotVerified)
     async def not_verified(_request: Request, exc: CaseNotVerified) -> JSONResponse:

@@ -1,16 +1,17 @@
-"""Case status checks: access-code verification with lockout after repeated failures."""
+"""Case status checks: access-code verification, counted per case number with a lock after repeated failures."""
 
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 from sqlalchemy.orm import Session
 
 from bot.backend.errors import CaseLocked, CaseNotVerified
 
+from .lockout import clear_attempts, count_attempt
 from .security import DUMMY_HASH, verify_access_code
-from .tables import CaseRecord, VerificationLockRecord
+from .tables import CaseRecord
 
 
 def utc_now() -> datetime:
@@ -39,34 +40,30 @@ def check_case(
     max_attempts: int,
     lock_minutes: int,
 ) -> CaseRecord:
-    """Return the case when the access code matches; otherwise count a failure.
+    """Return the case when the access code matches; otherwise CaseNotVerified or CaseLocked.
 
-    Unknown numbers and wrong codes fail the same way and both count towards the lock,
-    so neither the answer nor the lock reveals whether a case exists. `now` is naive UTC.
+    Every check is counted for the number (atomically, committed) before the code is compared,
+    in a window of `lock_minutes`; after `max_attempts` failures the number is locked until the
+    window ends. Unknown numbers and wrong codes fail the same way and both count, so neither
+    the answer nor the lock reveals whether a case exists. `now` is aware, or naive UTC.
     """
-    lock = session.get(VerificationLockRecord, case_number)
-    if lock is not None and lock.locked_until is not None and lock.locked_until > now:
-        logger.info("case check refused: number locked")
-        raise CaseLocked(case_number, lock.locked_until)
+    window = lock_minutes * 60
+    attempts, window_start = count_attempt(session, case_number, _epoch(now), window)
+    locked_until = datetime.fromtimestamp(window_start + window, timezone.utc).replace(tzinfo=None)
+    if attempts > max_attempts:
+        logger.info("case check refused: number locked (attempt %d)", attempts)
+        raise CaseLocked(case_number, locked_until)
 
     case: CaseRecord | None = session.get(CaseRecord, case_number)
-    matches = verify_access_code(access_code, case.access_code_hash if case else DUMMY_HASH)
-    if matches and case is not None:
-        if lock is not None:
-            session.delete(lock)
-            session.commit()
+    if verify_access_code(access_code, case.access_code_hash if case else DUMMY_HASH) and case is not None:
+        clear_attempts(session, case_number)
         return case
 
-    if lock is None:
-        lock = VerificationLockRecord(case_number=case_number, failed_attempts=0)
-        session.add(lock)
-    if lock.locked_until is not None and lock.locked_until <= now:
-        lock.failed_attempts, lock.locked_until = 0, None
-    lock.failed_attempts += 1
-    logger.info("case check failed (%d of %d)", lock.failed_attempts, max_attempts)
-    if lock.failed_attempts >= max_attempts:
-        lock.locked_until = now + timedelta(minutes=lock_minutes)
-        session.commit()
-        raise CaseLocked(case_number, lock.locked_until)
-    session.commit()
-    raise CaseNotVerified(max_attempts - lock.failed_attempts)
+    logger.info("case check failed (%d of %d)", attempts, max_attempts)
+    if attempts >= max_attempts:
+        raise CaseLocked(case_number, locked_until)
+    raise CaseNotVerified(max_attempts - attempts)
+
+
+def _epoch(moment: datetime) -> float:
+    return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).timestamp()

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from bot.backend.errors import OfficeNotFound, ServiceNotFound
 from bot.core.text import fold, tokens
 
-from .tables import OfficeRecord, ServiceRecord
+from .tables import LifeEventRecord, OfficeRecord, ServiceRecord
 
 
 def get_service(session: Session, service_id: str) -> ServiceRecord:
@@ -24,6 +24,10 @@ def get_service(session: Session, service_id: str) -> ServiceRecord:
 
 def list_services(session: Session) -> list[ServiceRecord]:
     return list(session.scalars(select(ServiceRecord).order_by(ServiceRecord.name)))
+
+
+def list_life_events(session: Session) -> list[LifeEventRecord]:
+    return list(session.scalars(select(LifeEventRecord).order_by(LifeEventRecord.name)))
 
 
 def get_office(session: Session, office_id: str) -> OfficeRecord:
@@ -72,7 +76,7 @@ def rank_services(query: str, services: Iterable[ServiceRecord], limit: int = 3,
         return []
     matches = []
     for service in services:
-        terms = [service.name, service.id.replace("_", " "), *service.keywords]
+        terms = [service.name, service.id.replace("_", " "), *(service.synonyms or ()), *service.keywords]
         score = max(_term_score(query_tokens, term) for term in terms)
         if score >= threshold:
             matches.append(Match(service.id, service.name, round(score, 3)))

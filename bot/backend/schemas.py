@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Literal
 
 from pydantic import BaseModel, Field, validator
 
@@ -14,7 +15,15 @@ class OfficeRef(BaseModel):
     name: str
 
 
+class FormOut(BaseModel):
+    title: str
+    url: str
+
+
 class ServiceOut(BaseModel):
+    """A service of the catalogue (fields as in docs/catalogue.md). The first ten fields are the
+    original payload the action server reads; the others were added after them, never renamed."""
+
     id: str
     name: str
     description: str
@@ -25,6 +34,35 @@ class ServiceOut(BaseModel):
     appointment_required: bool
     online_url: str | None
     keywords: list[str]
+    leika: str | None = Field(None, description="14-digit LeiKa key (demo keys in the Musterstadt data).")
+    appointment: Literal["required", "recommended", "none"] = "none"
+    synonyms: list[str] = Field(default_factory=list, description="Names citizens use, e.g. Perso.")
+    life_events: list[str] = Field(default_factory=list, description="Ids of life events leading here.")
+    prerequisites: list[str] = Field(default_factory=list)
+    deadlines: str = ""
+    forms: list[FormOut] = Field(default_factory=list)
+    legal_basis: list[str] = Field(default_factory=list)
+    demo: bool = Field(True, description="Demo data written for Musterstadt, not an official source.")
+
+
+class LifeEventOut(BaseModel):
+    id: str
+    name: str
+    phrases: list[str]
+    services: list[str] = Field(..., description="Service ids, most common first.")
+
+
+class CatalogueReloadOut(BaseModel):
+    offices: int
+    services: int
+    life_events: int
+    added: list[str] = Field(..., description="Ids of services that are new.")
+    removed: list[str] = Field(..., description="Ids of services that are gone.")
+
+
+class CatalogueProblemsOut(BaseModel):
+    detail: str
+    problems: list[str] = Field(..., description="Every problem, German, naming file and record.")
 
 
 class ServiceMatchOut(BaseModel):

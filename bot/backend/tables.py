@@ -24,6 +24,17 @@ class ServiceRecord(Base):
     appointment_required = Column(Boolean, nullable=False, default=False)
     online_url = Column(String(500), nullable=True)
     keywords = Column(JSON, nullable=False, default=list)
+    # The catalogue's standard fields (docs/catalogue.md); nullable so that databases created
+    # before them gain them with ALTER TABLE (seed.upgrade_schema) and the next seed fills them.
+    leika = Column(String(14), nullable=True)
+    appointment = Column(String(16), nullable=True)  # required | recommended | none
+    synonyms = Column(JSON, nullable=True)
+    life_events = Column(JSON, nullable=True)
+    prerequisites = Column(JSON, nullable=True)
+    deadlines = Column(Text, nullable=True)
+    forms = Column(JSON, nullable=True)  # [{"title": ..., "url": ...}]
+    legal_basis = Column(JSON, nullable=True)
+    demo = Column(Boolean, nullable=True)
 
     office = relationship("OfficeRecord", lazy="joined")
 
@@ -41,6 +52,17 @@ class OfficeRecord(Base):
     opening_hours = Column(JSON, nullable=False)  # {"mon": ["08:00-12:00"], ...}
     accessibility = Column(Text, nullable=False)
     transport = Column(Text, nullable=False)
+
+
+class LifeEventRecord(Base):
+    """A life event ("Umzug") and the services it leads to, most common first."""
+
+    __tablename__ = "life_events"
+
+    id = Column(String(64), primary_key=True)
+    name = Column(String(200), nullable=False)
+    phrases = Column(JSON, nullable=False, default=list)
+    services = Column(JSON, nullable=False, default=list)  # service ids
 
 
 class CaseRecord(Base):

@@ -9,6 +9,7 @@ import signal
 import sys
 import time
 
+from bot.cli import catalogue as catalogue_cli
 from bot.cli import staff as staff_cli
 from bot.staff.errors import StaffError
 
@@ -42,7 +43,12 @@ def _purge_quietly() -> None:
 
 
 def cmd_run(_args: argparse.Namespace) -> int:
+    import os
+
     from bot.infra.local_secrets import RASA_TOKEN, SECRET_KEY, local_secret
+
+    # Databases, logs and secrets this process and its children create under var/ are private (0600).
+    os.umask(0o077)
     from bot.infra.rasa_client import REST_WEBHOOK
     from bot.launcher.processes import Ports, Stack
     from bot.staff import registry
@@ -90,7 +96,8 @@ def cmd_run(_args: argparse.Namespace) -> int:
             f"  Action-Server:              {stack.actions_url}/health\n"
             f"  Rasa (REST-Kanal):          {stack.rasa_url}{REST_WEBHOOK}\n"
             "\nAusprobieren:  im Browser http://localhost:8000/, im Terminal `make chat`, oder\n"
-            f"  curl -s -XPOST {stack.gateway_url}/api/chat -H 'Content-Type: application/json' "
+            f"  curl -s -XPOST {stack.gateway_url}/api/chat -H 'X-API-Key: IHR-SCHLUESSEL' "
+            "-H 'Content-Type: application/json' "
             '-d \'{"sender":"demo","message":"Hallo"}\'\n'
             "Beenden mit Strg-C.\n",
             flush=True,
@@ -164,6 +171,7 @@ def main(argv: list[str] | None = None) -> int:
     purge.add_argument("--days", type=int, help="override BUERGERBOT_RETENTION_DAYS (default 90)")
     purge.set_defaults(func=cmd_logs_purge)
     staff_cli.add_parsers(sub)
+    catalogue_cli.add_parsers(sub)
     args = parser.parse_args(argv)
     _setup_logging(args.verbose)
     try:

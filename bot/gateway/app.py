@@ -9,6 +9,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import httpx
 import sqlalchemy as sa
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -25,7 +26,10 @@ from channels.port import InvalidRating
 from channels.webchat import router as webchat
 from channels.webchat.sessions import SessionSigner
 
+from .api_keys import ApiKeys
 from .chat import ChatService, RatingStore
+from .limits import MemoryLimits
+from .middleware import BodyLimitMiddleware, ClientAddressMiddleware
 from .routes import assets, chat, health, staff
 from .settings import GatewaySettings, get_settings
 
@@ -44,14 +48,19 @@ def rating_store(staff_engine: sa.engine.Engine) -> RatingStore:
     return store
 
 
-def create_app(settings: GatewaySettings | None = None) -> FastAPI:
+def create_app(
+    settings: GatewaySettings | None = None, rasa_transport: httpx.AsyncBaseTransport | None = None
+) -> FastAPI:
+    """The gateway; `rasa_transport` replaces the network between gateway and Rasa (tests)."""
     settings = settings or get_settings()
     staff_context = StaffContext.open(settings)
-    rasa = RasaClient(settings.rasa_url, settings.rasa_timeout_seconds, settings.rasa_token_value)
+    rasa = RasaClient(
+        settings.rasa_url, settings.rasa_timeout_seconds, settings.rasa_token_value, transport=rasa_transport
+    )
     chat_service = ChatService(
         rasa,
         max_chars=settings.max_message_chars,
-        per_minute=settings.rate_limit_per_minute,
+        limits=MemoryLimits(settings.limit_config()),
         ratings=rating_store(staff_context.staff),
     )
     telegram_config = settings.telegram_config()
@@ -83,8 +92,13 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.state.rasa = rasa
     app.state.chat = chat_service
     app.state.telegram = telegram_channel
+    app.state.api_keys = ApiKeys(settings.api_key_digests())
     # The widget runs on the city's own pages: its HTTP fallback is a cross-origin request.
     app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["POST"], allow_headers=["Content-Type"])
+    # Added last, so they run first: the body limit before anything reads a body, and the real
+    # client address before anything counts it.
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(ClientAddressMiddleware, trusted_proxies=settings.trusted_proxy_networks())
     signer = SessionSigner(settings.secret_key.get_secret_value())
     for router in (
         webchat.create_router(chat_service, signer),

@@ -1,6 +1,10 @@
-"""Channel-independent chat handling: clean and check input, rate-limit, ask Rasa, map failures.
+"""Channel-independent chat handling: clean and check input, apply the limits, ask Rasa, map failures.
 
-`ChatService` is the gateway's implementation of `channels.port.ChatPort`."""
+`ChatService` is the gateway's implementation of `channels.port.WebchatPort` (and so `ChatPort`).
+
+Typed text is always text: Rasa reads a message starting with "/" as an intent with entities, so
+typed text loses its leading slashes, and a button payload is forwarded only when the bot offered
+that button to this conversation (or the adapter generated the command itself)."""
 
 from __future__ import annotations
 
@@ -8,14 +12,17 @@ import asyncio
 import logging
 import secrets
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any
 
 from bot.core.text import strip_control_chars
 from bot.infra.rasa_client import RasaClient, RasaUnavailable
 from channels.base import IncomingMessage, OutgoingMessage, from_rasa
 from channels.port import ChatRefused
 
-from .rate_limit import RateLimiter
+from .conversations import ConversationMemory
+from .limits import LimitConfig, Limits, MemoryLimits
 
 logger = logging.getLogger(__name__)
 
@@ -23,6 +30,7 @@ RASA_DOWN = (
     "Der Bürgerbot ist gerade nicht erreichbar. Bitte versuchen Sie es in ein paar Minuten "
     "noch einmal oder rufen Sie das Bürgertelefon 115 an (Mo–Fr 8–18 Uhr)."
 )
+BUSY = "Der Bürgerbot ist gerade sehr gefragt. Bitte senden Sie Ihre Nachricht in ein paar Sekunden noch einmal."
 
 
 class MessageTooLong(ChatRefused):
@@ -53,9 +61,50 @@ class RateLimited(ChatRefused):
         )
 
 
+class TooManySessions(ChatRefused):
+    status = 429
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Von Ihrem Anschluss wurden gerade sehr viele neue Gespräche begonnen. "
+            "Bitte warten Sie eine Minute und versuchen Sie es dann noch einmal."
+        )
+
+
+class TooManyConnections(ChatRefused):
+    status = 503
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Es sind gerade zu viele Chat-Fenster geöffnet. Bitte schließen Sie andere Chat-Fenster "
+            "oder versuchen Sie es später noch einmal."
+        )
+
+
+class Busy(ChatRefused):
+    status = 503
+
+    def __init__(self) -> None:
+        super().__init__(BUSY)
+
+
 def message_ref(message: IncomingMessage) -> str:
     """The channel's message id, or a random one for channels without ids."""
     return (message.message_id or secrets.token_hex(8))[:64]
+
+
+def neutralise(text: str) -> str:
+    """Typed text as Rasa must read it: control characters stripped, surrounding white space
+    trimmed, and no leading "/" (Rasa would take "/restart" or '/inform{"x": 1}' as an intent)."""
+    text = strip_control_chars(text).strip()
+    while text.startswith("/"):
+        text = text.lstrip("/").lstrip()
+    return text
+
+
+def limit_key(message: IncomingMessage) -> str:
+    """Whom a message counts against: the client address, else the sender the channel vouches for."""
+    return message.client or message.sender
 
 
 # Stores a citizen's rating (sender, message ref, +1/-1); raises ChatRefused for bad input.
@@ -68,23 +117,29 @@ class ChatService:
         rasa: RasaClient,
         *,
         max_chars: int,
-        per_minute: int,
+        limits: Limits | None = None,
+        per_minute: int = 20,
         remembered: int = 10_000,
         ratings: RatingStore | None = None,
+        conversations: ConversationMemory | None = None,
     ) -> None:
         self._rasa = rasa
         self._ratings = ratings
         self._max_chars = max_chars
-        self._limiter = RateLimiter(per_minute)
+        self.limits: Limits = limits or MemoryLimits(LimitConfig(messages_per_minute=per_minute))
+        self.conversations = conversations or ConversationMemory()
         # Answers by (sender, message id): a message resent after a dropped connection is
         # answered again without reaching Rasa twice.
         self._answers: OrderedDict[tuple[str, str], asyncio.Future[list[OutgoingMessage]]] = OrderedDict()
         self._remembered = remembered
 
     def clean(self, message: IncomingMessage) -> str:
-        if message.payload and message.payload.startswith("/"):
-            return strip_control_chars(message.payload)[: self._max_chars]
-        text = strip_control_chars(message.text).strip()
+        """What Rasa gets: an accepted payload as it is, anything else as neutralised text.
+        Raises `MessageTooLong` or `EmptyMessage`."""
+        payload = message.payload
+        if payload and (message.trusted or self.conversations.offered(message.sender, payload)):
+            return strip_control_chars(payload)[: self._max_chars]
+        text = neutralise(message.text or payload or "")
         if len(text) > self._max_chars:
             raise MessageTooLong(len(text), self._max_chars)
         if not text:
@@ -97,13 +152,26 @@ class ChatService:
         if key and key in self._answers:
             logger.info("duplicate message %s from %s answered from memory", message.message_id, message.sender)
             return await asyncio.shield(self._answers[key])
-        if not self._limiter.allow(message.sender):
+        if not await self.limits.allow_message(limit_key(message)):
             raise RateLimited()
+        if not await self.limits.begin_rasa_call():
+            logger.warning("Rasa calls at their limit: %s told to try again", message.sender)
+            raise Busy()
+        try:
+            return await self._ask_rasa(message, text, key)
+        finally:
+            await self.limits.end_rasa_call()
+
+    async def _ask_rasa(
+        self, message: IncomingMessage, text: str, key: tuple[str, str] | None
+    ) -> list[OutgoingMessage]:
         future: asyncio.Future[list[OutgoingMessage]] = asyncio.get_running_loop().create_future()
         if key:
             self._remember(key, future)
         # The reference ties a later rating of this answer to the message in the tracker store.
-        metadata = {"ref": message_ref(message)}
+        metadata: dict[str, Any] = {"ref": message_ref(message)}
+        if self.conversations.secret_expected(message.sender):
+            metadata["secret"] = True  # the bot asked for the access code: Rasa must not keep it in clear
         try:
             answer = from_rasa(await self._rasa.send(message.sender, text, metadata))
         except RasaUnavailable:
@@ -117,11 +185,14 @@ class ChatService:
             future.set_exception(exc)
             future.exception()  # mark as retrieved when no duplicate is waiting
             raise
+        else:
+            self.conversations.record(message.sender, answer)
         future.set_result(answer)
         return answer
 
     async def restart(self, sender: str) -> None:
         """Start a new conversation for a sender (Rasa's /restart)."""
+        self.conversations.forget(sender)
         try:
             await self._rasa.send(sender, "/restart")
         except RasaUnavailable:
@@ -131,6 +202,21 @@ class ChatService:
         if self._ratings is None:
             raise ChatRefused("Bewertungen sind hier nicht möglich.")
         await self._ratings(sender, ref, value)
+
+    async def admit_session(self, client: str) -> None:
+        if not await self.limits.allow_new_session(client):
+            logger.warning("new web sessions of %s at their limit", client)
+            raise TooManySessions()
+
+    @asynccontextmanager
+    async def connection(self, client: str) -> AsyncIterator[None]:
+        if not await self.limits.open_connection(client):
+            logger.warning("WebSocket refused: connections of %s or of the gateway at their limit", client)
+            raise TooManyConnections()
+        try:
+            yield
+        finally:
+            await self.limits.close_connection(client)
 
     def _remember(self, key: tuple[str, str], future: asyncio.Future[list[OutgoingMessage]]) -> None:
         self._answers[key] = future

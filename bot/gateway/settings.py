@@ -10,6 +10,10 @@ from pydantic import Field, SecretStr, validator
 from bot.staff.settings import StaffSettings
 from channels.telegram import TelegramConfig
 
+from .api_keys import parse_digests
+from .limits import LimitConfig
+from .middleware import Network, parse_networks
+
 
 class GatewaySettings(StaffSettings):
     """The gateway process's one settings object: the public chat side, plus the staff
@@ -26,7 +30,21 @@ class GatewaySettings(StaffSettings):
     # and a citizen's message must wait rather than fail.
     rasa_timeout_seconds: float = Field(30.0, gt=0)
     max_message_chars: int = 2000
-    rate_limit_per_minute: int = 20
+    # Limits keyed on what a caller cannot choose: the client address (see trusted_proxies), an
+    # API key, a Telegram chat.
+    rate_limit_per_minute: int = Field(20, gt=0)  # messages per client address (or Telegram chat)
+    api_rate_limit_per_minute: int = Field(600, gt=0)  # messages per API key
+    sessions_per_minute: int = Field(10, gt=0)  # new web-chat conversations per client address
+    websockets_per_client: int = Field(5, gt=0)
+    max_websockets: int = Field(500, gt=0)
+    # Rasa calls awaiting an answer; one more gets a "busy" answer at once instead of a queue.
+    max_rasa_in_flight: int = Field(32, gt=0)
+    max_body_bytes: int = Field(1_048_576, gt=0)  # larger request bodies get 413
+    # Comma-separated addresses or networks of our reverse proxies; only for a peer in this list is
+    # X-Forwarded-For read (its right-most hop that is not one of them). Empty: the socket peer counts.
+    trusted_proxies: str = ""
+    # Comma-separated SHA-256 hex digests of the keys /api/chat accepts in X-API-Key (none: /api/chat is closed).
+    api_keys: str = ""
 
     telegram_bot_token: SecretStr | None = Field(None, env="TELEGRAM_BOT_TOKEN")
     telegram_mode: Literal["webhook", "polling"] = "webhook"
@@ -38,6 +56,32 @@ class GatewaySettings(StaffSettings):
     @validator("telegram_bot_token", "telegram_webhook_secret", "telegram_webhook_url", pre=True)
     def _empty_is_unset(cls, value: object) -> object:  # noqa: N805 - pydantic validator signature
         return value or None
+
+    @validator("trusted_proxies")
+    def _networks(cls, value: str) -> str:  # noqa: N805 - pydantic validator signature
+        parse_networks(value)
+        return value
+
+    @validator("api_keys")
+    def _digests(cls, value: str) -> str:  # noqa: N805 - pydantic validator signature
+        parse_digests(value)
+        return value
+
+    def trusted_proxy_networks(self) -> list[Network]:
+        return parse_networks(self.trusted_proxies)
+
+    def api_key_digests(self) -> frozenset[str]:
+        return parse_digests(self.api_keys)
+
+    def limit_config(self) -> LimitConfig:
+        return LimitConfig(
+            messages_per_minute=self.rate_limit_per_minute,
+            api_messages_per_minute=self.api_rate_limit_per_minute,
+            sessions_per_minute=self.sessions_per_minute,
+            connections_per_client=self.websockets_per_client,
+            max_connections=self.max_websockets,
+            max_rasa_in_flight=self.max_rasa_in_flight,
+        )
 
     def telegram_config(self) -> TelegramConfig | None:
         """The Telegram adapter's configuration, or None while no bot token is set."""

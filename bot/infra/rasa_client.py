@@ -124,10 +124,10 @@ class RasaApi:
         tracker: dict[str, Any] = self._request("GET", f"/conversations/{quote(sender, safe='')}/tracker")
         return tracker
 
-    def send(self, sender: str, text: str) -> list[dict[str, Any]]:
-        """One message over the REST channel, as a citizen would send it."""
+    def send(self, sender: str, text: str, metadata: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        """One message over the REST channel, as a citizen would send it (metadata as the gateway sends it)."""
         replies: list[dict[str, Any]] = self._request(
-            "POST", REST_WEBHOOK, api=False, json=_message_body(sender, text, None)
+            "POST", REST_WEBHOOK, api=False, json=_message_body(sender, text, metadata)
         )
         return replies
 

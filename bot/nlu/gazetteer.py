@@ -16,6 +16,12 @@ _WORD = re.compile(r"\w+")
 _ENDINGS = ("es", "s", "en", "n", "e", "er", "ern")
 _FUZZY_MIN_LEN = 6  # shorter words are too easily confused ("pass" vs "passt")
 _FUZZY_MIN_RATIO = 0.86  # about one typo in six to seven letters
+# Bounds that keep `find` linear in the message length: the fuzzy pass looks at the first
+# _MAX_FUZZY_TOKENS words only (exact matches are found everywhere) and compares each phrase
+# with at most _MAX_CANDIDATES surfaces of a similar length.
+_MAX_FUZZY_TOKENS = 200
+_MAX_CANDIDATES = 64
+_MAX_WORD_CHARS = 64  # longer "words" are never catalogue names
 
 
 @dataclass(frozen=True)
@@ -38,7 +44,13 @@ class Gazetteer:
                 if key:
                     self._index.setdefault(key, (entity, value))
         self._max_words = max((len(k) for k in self._index), default=0)
-        self._fuzzy_keys = [k for k in self._index if len("".join(k)) >= _FUZZY_MIN_LEN]
+        # Fuzzy candidates by (number of words, length of the joined phrase).
+        self._fuzzy: dict[tuple[int, int], list[tuple[str, tuple[str, ...]]]] = {}
+        for key in self._index:
+            if len("".join(key)) >= _FUZZY_MIN_LEN:
+                joined = " ".join(key)
+                self._fuzzy.setdefault((len(key), len(joined)), []).append((joined, key))
+        self.work = 0  # phrases looked up and fuzzy comparisons made by the last `find` (tests)
 
     def to_dict(self) -> dict[str, dict[str, str]]:
         out: dict[str, dict[str, str]] = {}
@@ -46,7 +58,8 @@ class Gazetteer:
             out.setdefault(entity, {})[" ".join(key)] = value
         return out
 
-    def _lookup(self, words: tuple[str, ...]) -> tuple[tuple[str, str], bool] | None:
+    def _lookup(self, words: tuple[str, ...], fuzzy: bool) -> tuple[tuple[str, str], bool] | None:
+        self.work += 1
         hit = self._index.get(words)
         if hit:
             return hit, True
@@ -56,30 +69,46 @@ class Gazetteer:
                 hit = self._index.get((*words[:-1], last[: -len(ending)]))
                 if hit:
                     return hit, True
+        return self._fuzzy_lookup(words) if fuzzy else None
+
+    def _fuzzy_lookup(self, words: tuple[str, ...]) -> tuple[tuple[str, str], bool] | None:
         joined = " ".join(words)
         if len(joined.replace(" ", "")) < _FUZZY_MIN_LEN:
             return None
         best, best_ratio = None, _FUZZY_MIN_RATIO
-        for key in self._fuzzy_keys:
-            if len(key) != len(words):
-                continue
-            matcher = SequenceMatcher(None, joined, " ".join(key))
+        for surface, key in self._candidates(len(words), len(joined)):
+            self.work += 1
+            matcher = SequenceMatcher(None, joined, surface)
             if matcher.real_quick_ratio() < best_ratio or matcher.quick_ratio() < best_ratio:
                 continue
             ratio = matcher.ratio()
             if ratio >= best_ratio:
-                best, best_ratio = self._index[key], ratio
-        return (best, False) if best else None
+                best, best_ratio = key, ratio
+        return (self._index[best], False) if best else None
+
+    def _candidates(self, words: int, length: int) -> list[tuple[str, tuple[str, ...]]]:
+        """Surfaces of as many words whose length allows the minimum ratio (2·min/(a+b)), the
+        closest lengths first, at most _MAX_CANDIDATES."""
+        found: list[tuple[str, tuple[str, ...]]] = []
+        for delta in range(int(2 * length * (1 - _FUZZY_MIN_RATIO) / _FUZZY_MIN_RATIO) + 1):
+            for other in {length - delta, length + delta}:
+                found.extend(self._fuzzy.get((words, other), ()))
+            if len(found) >= _MAX_CANDIDATES:
+                return found[:_MAX_CANDIDATES]
+        return found
 
     def find(self, text: str) -> list[Found]:
         """Longest, leftmost, non-overlapping matches."""
+        self.work = 0
         spans = [(m.start(), m.end(), fold(m.group())) for m in _WORD.finditer(text)]
         found: list[Found] = []
         i = 0
         while i < len(spans):
             for n in range(min(self._max_words, len(spans) - i), 0, -1):
                 words = tuple(s[2] for s in spans[i : i + n])
-                result = self._lookup(words)
+                if any(len(word) > _MAX_WORD_CHARS for word in words):
+                    continue
+                result = self._lookup(words, fuzzy=i < _MAX_FUZZY_TOKENS)
                 if result:
                     (entity, value), exact = result
                     start, end = spans[i][0], spans[i + n - 1][1]

@@ -59,12 +59,16 @@ class SentenceEmbedder:
         return E5Encoder(image, split=self._e5_layer, top=self._e5_layer)
 
     def _e5(self) -> tuple[E5Encoder, Callable[[str], list[int]]]:
-        """The e5 encoder and its tokenizer, loaded on first use (needs `e5_layer`)."""
+        """The e5 encoder and its tokenizer, loaded on first use (needs `e5_layer`). The tokenizer
+        cuts texts to the encoder's limit (512 tokens), so a long message still gets features."""
         if self._encoder is None or self._tokenizer is None:
+            from .e5.encoder import truncate
             from .e5.weights import load_image
 
             image = load_image()
-            self._encoder, self._tokenizer = self._new_encoder(image), image.tokenizer
+            encoder, tokenize = self._new_encoder(image), image.tokenizer
+            self._encoder = encoder
+            self._tokenizer = lambda text: truncate(tokenize(text), encoder.max_tokens)
         return self._encoder, self._tokenizer
 
     @property

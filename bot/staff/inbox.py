@@ -129,6 +129,34 @@ def matches(item: InboxItem, flt: InboxFilter, low_confidence: float) -> bool:
     return not flt.q or flt.q.casefold() in item.text.casefold()
 
 
+# What redaction puts into texts: a search that could match inside them is not narrowed in SQL.
+_PLACEHOLDERS = ("[iban]", "[e-mail]", "[aktenzeichen]", "[code]", "[datum]", "[telefon]", "[adresse]", "[name]")
+_LIKE_ESCAPE = "!"
+
+
+def like_pattern(q: str) -> str | None:
+    """A LIKE pattern for the tracker store's stored event (JSON text, lower-cased in SQL) that
+    every event whose redacted text contains `q` (case-insensitively) matches; None when no
+    such narrowing is safe (the search may hit a placeholder such as "[NAME]").
+
+    Characters are escaped as JSON stores them; non-ASCII characters (stored as \\uXXXX, cased
+    differently by databases) and "ss" (what "ß" folds to) become wildcards."""
+    folded = q.casefold()
+    if not folded or "[" in folded or "]" in folded or any(folded in p for p in _PLACEHOLDERS):
+        return None
+    parts: list[str] = []
+    for char in folded.replace("ss", "\0"):
+        if char == "\0" or not char.isascii():
+            piece = "%"
+        else:
+            piece = json.dumps(char)[1:-1]
+            for special in (_LIKE_ESCAPE, "%", "_"):
+                piece = piece.replace(special, _LIKE_ESCAPE + special)
+        if not (piece == "%" and parts and parts[-1] == "%"):
+            parts.append(piece)
+    return "%" + "".join(parts) + "%"
+
+
 def _day_start(day: date, zone: str) -> float:
     return datetime.combine(day, datetime.min.time(), tzinfo=ZoneInfo(zone)).timestamp()
 
@@ -149,6 +177,9 @@ def _query(flt: InboxFilter, before: int | None, zone: str) -> sa.sql.Select:
         query = query.where(tracker_events.c.timestamp >= _day_start(flt.date_from, zone))
     if flt.date_to:
         query = query.where(tracker_events.c.timestamp < _day_start(flt.date_to + timedelta(days=1), zone))
+    if flt.q and (pattern := like_pattern(flt.q)) is not None:
+        # Narrowed in SQL; `matches` still decides on the redacted text, so results stay the same.
+        query = query.where(sa.func.lower(tracker_events.c.data).like(pattern, escape=_LIKE_ESCAPE))
     return query
 
 

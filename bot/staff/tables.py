@@ -19,9 +19,22 @@ staff_users = sa.Table(
     sa.Column("name", sa.String(64), nullable=False, unique=True),
     sa.Column("password_hash", sa.String(255), nullable=False),
     sa.Column("role", sa.String(16), nullable=False),
+    # Unused since login failures are counted per attempted name in `login_failures`; kept so
+    # that existing databases need no migration.
     sa.Column("failed_logins", sa.Integer, nullable=False, default=0),
     sa.Column("locked_until", sa.Float),
     sa.Column("created_at", sa.Float, nullable=False),
+)
+
+# Login attempts per attempted name (known or not, so a lock reveals nothing) in a window that
+# starts with the first attempt after the previous window ran out. Counted atomically before
+# the password is verified (bot/staff/accounts.py).
+login_failures = sa.Table(
+    "login_failures",
+    metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("window_start", sa.Float, nullable=False, index=True),
 )
 
 staff_sessions = sa.Table(

@@ -74,21 +74,23 @@ def train(
     data: tuple[Path, ...] = TRAINING_DATA,
     on_progress: ProgressCallback | None = None,
     from_scratch: bool = False,
+    nlu_only: bool = False,
 ) -> Path:
     """`rasa train` (NLU and dialogue) into `target` (….tar.gz); `on_progress(fraction, stage)`
-    follows Rasa's output when given; `from_scratch` bypasses Rasa's component cache."""
+    follows Rasa's output when given; `from_scratch` bypasses Rasa's component cache.
+    `nlu_only` runs `rasa train nlu` on the first path of `data` (the NLU file or directory)
+    and needs no domain: a model that parses but has no dialogue policies (benchmarks)."""
     spacy_pipeline.ensure(SPACY_PIPELINE_DIR)
+    if nlu_only:
+        inputs = ["nlu", "--config", str(config), "--nlu", str(data[0])]
+    else:
+        inputs = ["--config", str(config), "--domain", str(domain), "--data", *(str(p) for p in data)]
     command = [
         sys.executable,
         "-m",
         "rasa",
         "train",
-        "--config",
-        str(config),
-        "--domain",
-        str(domain),
-        "--data",
-        *(str(p) for p in data),
+        *inputs,
         "--out",
         str(target.parent),
         "--fixed-model-name",

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Mapping
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Literal
 
-from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from fastapi import APIRouter, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import FileResponse, JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
+from starlette.requests import HTTPConnection
 
 from channels.base import IncomingMessage
-from channels.port import ChatPort, ChatRefused
+from channels.port import ChatRefused, WebchatPort
 
 from .sessions import SessionSigner, sender_for_web
 
@@ -29,33 +31,102 @@ PAGE_HEADERS = {
 }
 
 
+# Bounds of what a browser may send (the chat core refuses text over its own, smaller limit in German).
+MAX_FRAME_CHARS = 65_536
+MAX_JSON_DEPTH = 4
+MAX_TEXT_CHARS = 20_000
+MAX_TITLE_CHARS = 256
+MAX_PAYLOAD_CHARS = 1024
+MAX_SESSION_CHARS = 128
+UNREADABLE = "Diese Nachricht konnte ich nicht lesen."
+TEXT_FRAMES_ONLY = "Bitte senden Sie Ihre Nachricht als Text."
+FRAME_TOO_LARGE = "Diese Nachricht ist zu groß. Bitte senden Sie eine kürzere Nachricht."
+
+
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
 class WebchatMessageIn(BaseModel):
-    session: str = ""
+    session: str = Field("", max_length=MAX_SESSION_CHARS)
     id: str | None = Field(None, max_length=64)
-    text: str = ""
-    payload: str | None = None
-    title: str | None = None
+    text: str = Field("", max_length=MAX_TEXT_CHARS)
+    payload: str | None = Field(None, max_length=MAX_PAYLOAD_CHARS)
+    title: str | None = Field(None, max_length=MAX_TITLE_CHARS)
+
+
+class WebchatFrameIn(BaseModel):
+    """One WebSocket frame from the widget."""
+
+    type: Literal["message", "button"]
+    id: str | None = Field(None, max_length=64)
+    text: str = Field("", max_length=MAX_TEXT_CHARS)
+    payload: str | None = Field(None, max_length=MAX_PAYLOAD_CHARS)
+    title: str | None = Field(None, max_length=MAX_TITLE_CHARS)
 
 
 class RatingIn(BaseModel):
-    session: str
+    session: str = Field(..., max_length=MAX_SESSION_CHARS)
     id: str = Field(..., max_length=64, description="the id of the rated answer's question")
     value: Literal[1, -1]
 
 
-def _incoming(sender: str, data: dict[str, Any]) -> IncomingMessage:
-    message_id = str(data.get("id") or "")[:64] or None
-    payload = data.get("payload")
-    if isinstance(payload, str) and payload:
-        return IncomingMessage(sender, text=str(data.get("title") or ""), payload=payload, message_id=message_id)
-    return IncomingMessage(sender, text=str(data.get("text") or ""), message_id=message_id)
+class UnreadableFrame(Exception):
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.text = text
 
 
-def create_router(chat: ChatPort, signer: SessionSigner) -> APIRouter:
+def json_depth(value: Any) -> int:
+    """How deeply lists and objects nest in a parsed JSON value (a scalar: 0), without recursion."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
+        if children is None:
+            continue
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in children)
+    return deepest
+
+
+def read_frame(message: Mapping[str, Any]) -> WebchatFrameIn:
+    """A received WebSocket message as a widget frame; raises `UnreadableFrame` with a German reason
+    for a binary, oversized, malformed or deeply nested frame."""
+    raw = message.get("text")
+    if raw is None:
+        raise UnreadableFrame(TEXT_FRAMES_ONLY)
+    if len(raw) > MAX_FRAME_CHARS:
+        raise UnreadableFrame(FRAME_TOO_LARGE)
+    try:
+        data = json.loads(raw)
+    except (ValueError, RecursionError) as exc:
+        raise UnreadableFrame(UNREADABLE) from exc
+    if not isinstance(data, dict) or json_depth(data) > MAX_JSON_DEPTH:
+        raise UnreadableFrame(UNREADABLE)
+    try:
+        frame: WebchatFrameIn = WebchatFrameIn.parse_obj(data)
+    except ValidationError as exc:
+        raise UnreadableFrame(UNREADABLE) from exc
+    return frame
+
+
+def _incoming(sender: str, client: str, data: WebchatFrameIn | WebchatMessageIn) -> IncomingMessage:
+    """A frame or fallback body as a message; never trusted (a payload counts only if it was offered)."""
+    message_id = data.id or None
+    if data.payload and (not isinstance(data, WebchatFrameIn) or data.type == "button"):
+        return IncomingMessage(
+            sender, text=data.title or "", payload=data.payload, message_id=message_id, client=client
+        )
+    return IncomingMessage(sender, text=data.text, message_id=message_id, client=client)
+
+
+def _client(connection: HTTPConnection) -> str:
+    """The client address (the gateway puts the real one, proxies resolved, into the ASGI scope)."""
+    return connection.client.host if connection.client else "unknown"
+
+
+def create_router(chat: WebchatPort, signer: SessionSigner) -> APIRouter:
     """The web chat's routes, talking to `chat`; `signer` mints and checks session ids."""
     router = APIRouter(tags=["webchat"])
 
@@ -101,48 +172,63 @@ def create_router(chat: ChatPort, signer: SessionSigner) -> APIRouter:
 
     @router.websocket("/ws/chat")
     async def chat_socket(websocket: WebSocket, session: str = "") -> None:
+        client = _client(websocket)
         await websocket.accept()
-        if not signer.verify(session):
-            session = signer.new()
-        await websocket.send_json({"type": "session", "session": session})
-        sender = sender_for_web(session)
         try:
-            while True:
-                raw = await websocket.receive_text()
-                try:
-                    data = json.loads(raw)
-                    if not isinstance(data, dict) or data.get("type") not in ("message", "button"):
-                        raise ValueError(data)
-                except ValueError:
-                    await websocket.send_json({"type": "error", "text": "Diese Nachricht konnte ich nicht lesen."})
-                    continue
-                message = _incoming(
-                    sender, {**data, "payload": data.get("payload") if data["type"] == "button" else None}
+            async with chat.connection(client):
+                if not signer.verify(session):
+                    await chat.admit_session(client)
+                    session = signer.new()
+                await websocket.send_json({"type": "session", "session": session})
+                await _converse(websocket, sender_for_web(session), client)
+        except ChatRefused as refused:  # too many connections or new sessions: say why, then close
+            await websocket.send_json({"type": "error", "text": refused.text})
+            await websocket.close(code=1013)
+        except WebSocketDisconnect:  # gone while we were answering
+            logger.debug("web chat socket of %s closed by the client", client)
+
+    async def _converse(websocket: WebSocket, sender: str, client: str) -> None:
+        while True:
+            received = await websocket.receive()
+            if received["type"] == "websocket.disconnect":
+                logger.debug("web chat %s disconnected", sender)
+                return
+            try:
+                frame = read_frame(received)
+            except UnreadableFrame as unreadable:  # the connection lives on
+                await websocket.send_json({"type": "error", "text": unreadable.text})
+                continue
+            message = _incoming(sender, client, frame)
+            if message.message_id:
+                await websocket.send_json({"type": "ack", "id": message.message_id})
+            await websocket.send_json({"type": "typing", "on": True})
+            try:
+                answer = await chat.handle(message)
+            except ChatRefused as refused:
+                await websocket.send_json({"type": "error", "text": refused.text, "reply_to": message.message_id})
+            else:
+                await websocket.send_json(
+                    {
+                        "type": "bot",
+                        "reply_to": message.message_id,
+                        "time": _now(),
+                        "messages": [m.to_dict() for m in answer],
+                    }
                 )
-                if message.message_id:
-                    await websocket.send_json({"type": "ack", "id": message.message_id})
-                await websocket.send_json({"type": "typing", "on": True})
-                try:
-                    answer = await chat.handle(message)
-                except ChatRefused as refused:
-                    await websocket.send_json({"type": "error", "text": refused.text, "reply_to": message.message_id})
-                else:
-                    await websocket.send_json(
-                        {
-                            "type": "bot",
-                            "reply_to": message.message_id,
-                            "time": _now(),
-                            "messages": [m.to_dict() for m in answer],
-                        }
-                    )
-                await websocket.send_json({"type": "typing", "on": False})
-        except WebSocketDisconnect:
-            logger.debug("web chat %s disconnected", sender)
+            await websocket.send_json({"type": "typing", "on": False})
 
     @router.post("/api/webchat/message", summary="HTTP fallback of the web chat WebSocket")
-    async def webchat_message(body: WebchatMessageIn) -> JSONResponse:
-        session = body.session if signer.verify(body.session) else signer.new()
-        message = _incoming(sender_for_web(session), body.dict())
+    async def webchat_message(body: WebchatMessageIn, request: Request) -> JSONResponse:
+        client = _client(request)
+        try:
+            if signer.verify(body.session):
+                session = body.session
+            else:
+                await chat.admit_session(client)
+                session = signer.new()
+        except ChatRefused as refused:
+            return JSONResponse(status_code=refused.status, content={"detail": refused.text})
+        message = _incoming(sender_for_web(session), client, body)
         try:
             answer = await chat.handle(message)
         except ChatRefused as refused:

@@ -14,6 +14,7 @@ import yaml
 
 from actions.clients.backend import BackendUnavailable, CaseLocked, CaseNotVerified, NotFoundInBackend
 from bot.core.opening_hours import format_week, holidays_in_week, open_state
+from bot.infra.catalogue_files import load_catalogue
 from bot.infra.paths import REPO_ROOT
 
 CATALOGUE = REPO_ROOT / "data" / "catalogue"
@@ -39,6 +40,25 @@ def _catalogue(name: str) -> list[dict[str, Any]]:
     return items
 
 
+def _services() -> dict[str, dict[str, Any]]:
+    """The catalogue's services as the backend's JSON carries them (the office still an id)."""
+    return {
+        entry.id: {
+            "id": entry.id,
+            "name": entry.name,
+            "description": entry.description,
+            "documents": list(entry.documents),
+            "fees": entry.fees,
+            "processing_time": entry.processing_time,
+            "office": entry.office,
+            "appointment_required": entry.appointment_required,
+            "online_url": entry.online_url,
+            "keywords": list(entry.keywords),
+        }
+        for entry in load_catalogue(CATALOGUE).services
+    }
+
+
 def match(service_id: str, name: str, score: float) -> dict[str, Any]:
     return {"id": service_id, "name": name, "score": score}
 
@@ -61,7 +81,7 @@ class FakeBackend:
         self.unavailable = unavailable
         self.calls: list[tuple[str, tuple[Any, ...]]] = []
         self._offices = {o["id"]: o for o in _catalogue("offices")}
-        self._services = {s["id"]: s for s in _catalogue("services")}
+        self._services = _services()
 
     def _call(self, name: str, *args: Any) -> None:
         self.calls.append((name, args))

@@ -15,8 +15,10 @@ from actions.clients.backend import (
     BackendUnavailable,
     CaseLocked,
     CaseNotVerified,
+    InvalidId,
     NotFoundInBackend,
     get_backend_client,
+    id_path,
 )
 from actions.offices import ActionAnswerOffice
 from actions.services import ActionAnswerService
@@ -50,7 +52,7 @@ async def test_office_payload_carries_clock_and_holidays(backend_url):
     office = await BackendClient().get_office("buergeramt")
     assert datetime.fromisoformat(office["as_of"]).tzinfo is not None
     assert "closed_today" in office and isinstance(office["holidays_this_week"], list)
-    assert len(await BackendClient().list_offices()) == 11
+    assert len(await BackendClient().list_offices()) == 16
     with pytest.raises(NotFoundInBackend):
         await BackendClient().get_office("mond")
 
@@ -149,3 +151,43 @@ async def test_access_code_travels_in_the_body_only():
     client = BackendClient(ActionSettings(backend_url="http://backend.test"), transport=httpx.MockTransport(answer))
     await client.check_case("BA-2025-004711", "K7M2Q9")
     assert "K7M2Q9" not in str(seen[0].url) and b"K7M2Q9" in seen[0].content
+
+
+# --- entity values in URL paths --------------------------------------------------------------------
+
+
+def recording_client(seen: list[httpx.Request]) -> BackendClient:
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json={"id": "x"})
+
+    return BackendClient(ActionSettings(backend_url="http://backend.test"), transport=httpx.MockTransport(answer))
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["../../health", "..", "reisepass/../../health", "reisepass?x=1", "reisepass#x", "%2e%2e", "Reisepass", "a", ""],
+)
+async def test_entity_values_that_are_no_ids_never_reach_the_backend(value: str):
+    seen: list[httpx.Request] = []
+    client = recording_client(seen)
+    with pytest.raises(NotFoundInBackend) as not_found:
+        await client.get_service(value)
+    with pytest.raises(InvalidId):
+        await client.get_office(value)
+    assert seen == [] and str(not_found.value) == "/api/services/<invalid id> not found"  # input not repeated
+
+
+async def test_valid_ids_reach_exactly_their_path():
+    seen: list[httpx.Request] = []
+    client = recording_client(seen)
+    await client.get_service("kfz_zulassung")
+    await client.get_office("buergeramt")
+    assert [r.url.raw_path for r in seen] == [b"/api/services/kfz_zulassung", b"/api/offices/buergeramt"]
+
+
+def test_id_paths_quote_every_segment():
+    assert id_path("services", "reisepass") == "/api/services/reisepass"
+    assert id_path("a b", "reisepass") == "/api/a%20b/reisepass"
+    with pytest.raises(InvalidId):
+        id_path("services", "x" * 65)

@@ -93,7 +93,7 @@ async def test_office_of_the_service_in_the_conversation(make_tracker, domain):
 
 async def test_unknown_office_asks_with_buttons(make_tracker, domain):
     messages, slots = await run(make_tracker("Wann habt ihr offen?", "ask_opening_hours"), domain)
-    assert len(messages[0]["buttons"]) == 11 and slots == {"pending_intent": "ask_opening_hours"}
+    assert len(messages[0]["buttons"]) == 16 and slots == {"pending_intent": "ask_opening_hours"}
 
 
 async def test_office_unknown_to_the_backend_clears_the_slot(make_tracker, domain):

@@ -1,4 +1,4 @@
-from channels.base import Button, OutgoingMessage, from_rasa
+from channels.base import Button, OutgoingMessage, expects_secret, from_rasa
 
 
 def test_rasa_replies_become_common_messages():
@@ -11,6 +11,23 @@ def test_rasa_replies_become_common_messages():
         OutgoingMessage("Hallo"),
         OutgoingMessage("Wählen Sie:", [Button("Kosten", "/ask_fees")]),
     ]
+
+
+def test_the_secret_marker_flags_its_message_and_is_never_shown():
+    replies = [
+        {"recipient_id": "x", "text": "Danke."},
+        {"recipient_id": "x", "text": "Bitte geben Sie den Zugangscode ein."},
+        {"recipient_id": "x", "custom": {"input": "secret"}},  # how Rasa's REST channel sends `custom`
+    ]
+    answer = from_rasa(replies)
+    assert answer == [
+        OutgoingMessage("Danke."),
+        OutgoingMessage("Bitte geben Sie den Zugangscode ein.", secret_input=True),
+    ]
+    assert expects_secret(answer) and answer[1].to_dict()["input"] == "secret" and "input" not in answer[0].to_dict()
+    marker_first = from_rasa([{"custom": {"input": "secret"}}, {"text": "Zugangscode?"}])
+    assert marker_first == [OutgoingMessage("Zugangscode?", secret_input=True)]
+    assert not expects_secret(from_rasa([{"text": "x"}, {"custom": {"input": "other"}}]))
 
 
 def test_links_are_found_in_text():

@@ -4,8 +4,9 @@ so each test sees the adapter's whole answer before it checks."""
 
 from __future__ import annotations
 
+import asyncio
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -254,6 +255,57 @@ async def test_text_only_and_new_conversation(channel, api, chat):
     assert chat.restarted == [f"telegram:{chat_id}"]
     assert to(api, chat_id)[0]["text"] == "Ein neues Gespräch hat begonnen."
     assert chat.handled[-1].payload == "/help"
+
+
+async def test_adapter_commands_are_trusted_and_typed_text_is_not(channel, api, chat):
+    chat_id = next(_ids)
+    await receive(channel, text_message(next(_ids), chat_id, "/start"))
+    await receive(channel, text_message(next(_ids), chat_id, "Hallo"))
+    assert [(m.payload, m.trusted) for m in chat.handled] == [("/greet", True), ("/help", True), (None, False)]
+
+
+# --- updates: concurrent across chats, in order within a chat ------------------------------------
+
+
+@dataclass
+class GatedChat(FakeChat):
+    """Answers each message with its text; a message whose text has a gate waits until it opens."""
+
+    gates: dict[str, asyncio.Event] = field(default_factory=dict)
+
+    async def handle(self, message: IncomingMessage) -> list[OutgoingMessage]:
+        self.handled.append(message)
+        if gate := self.gates.get(message.text):
+            await gate.wait()
+        return [OutgoingMessage(f"Antwort auf {message.text}")]
+
+
+async def eventually(condition: Callable[[], bool], timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        await asyncio.sleep(0.02)
+
+
+async def test_a_slow_chat_delays_no_other_and_each_chat_is_answered_in_order(api):
+    slow = asyncio.Event()
+    chat = GatedChat(gates={"langsam": slow})
+    telegram = make_channel(api, chat, ratings=False)
+    await telegram.start()  # updates now go through the application's queue, as from the webhook
+    a, b = next(_ids), next(_ids)
+    try:
+        await telegram.enqueue(text_message(next(_ids), a, "langsam"))
+        await telegram.enqueue(text_message(next(_ids), a, "danach"))
+        await telegram.enqueue(text_message(next(_ids), b, "schnell"))
+        await eventually(lambda: [m["text"] for m in to(api, b)] == ["Antwort auf schnell"])
+        assert [m.text for m in chat.handled if m.sender == f"telegram:{a}"] == ["langsam"]  # "danach" waits its turn
+        assert to(api, a) == []
+        slow.set()
+        await eventually(lambda: len(to(api, a)) == 2)
+        assert [m["text"] for m in to(api, a)] == ["Antwort auf langsam", "Antwort auf danach"]
+    finally:
+        slow.set()
+        await telegram.stop()
 
 
 # --- the rate limiter's own retries, without HTTP ---------------------------------------------------

@@ -154,3 +154,30 @@ def test_message_typed_while_offline_is_sent_on_reconnect(page, full_stack: Stac
         full_stack.start(("gateway",))
         full_stack.wait_ready(timeout=60)
     wait_for_bot_text(page, "Gebühr für Meldebescheinigung", timeout=60_000)
+
+
+def without_example(text: str) -> str:
+    """The text without the prompt's own example code ("zum Beispiel K7M2Q9"), which may stay."""
+    return text.replace("Beispiel K7M2Q9", "Beispiel")
+
+
+def test_the_access_code_and_the_case_status_are_never_stored_in_the_browser(page):
+    page.goto("/")
+    send(page, "Wie ist der Stand meines Antrags?")
+    wait_for_bot_text(page, "Aktenzeichen")
+    send(page, "BA-2025-004711")
+    wait_for_bot_text(page, "Zugangscode")
+    page.wait_for_function("() => document.querySelector('#buergerbot-input').type === 'password'")
+    assert page.get_attribute("#buergerbot-input", "autocomplete") == "off"
+    send(page, "K7M2Q9")
+    wait_for_bot_text(page, "Bundesdruckerei")  # the case status, shown while the page lives
+    assert page.evaluate("document.querySelector('#buergerbot-input').tagName") == "TEXTAREA"  # back to normal
+    assert "K7M2Q9" not in without_example(page.locator("#buergerbot-log").inner_text())  # the entry is masked
+    stored = page.evaluate("JSON.stringify([Object.entries(localStorage), Object.entries(sessionStorage)])")
+    assert "buergerbot.history" in stored and "004711" in stored  # the conversation itself is kept
+    assert "K7M2Q9" not in without_example(stored)
+    assert "Bundesdruckerei" not in stored and "in Bearbeitung" not in stored
+    page.reload()
+    page.locator(BOT, has_text="Zugangscode").first.wait_for()
+    shown = without_example(page.locator("#buergerbot-log").inner_text() + page.content())
+    assert "K7M2Q9" not in shown and "Bundesdruckerei" not in shown

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from bot.backend.cases import STATUS_LABELS, check_case, utc_now
-from bot.backend.deps import SessionDep, SettingsDep
+from bot.backend.cases import STATUS_LABELS, check_case
+from bot.backend.deps import ClockDep, SessionDep, SettingsDep
 from bot.backend.schemas import CaseCheckIn, CaseEventOut, CaseStatusOut, ErrorOut
 
 router = APIRouter(prefix="/api/cases", tags=["cases"])
@@ -15,13 +15,13 @@ router = APIRouter(prefix="/api/cases", tags=["cases"])
     summary="Status of a case, only with its access code",
     responses={403: {"model": ErrorOut}, 423: {"model": ErrorOut}, 422: {"model": ErrorOut}},
 )
-def check(body: CaseCheckIn, session: SessionDep, settings: SettingsDep) -> CaseStatusOut:
+def check(body: CaseCheckIn, session: SessionDep, settings: SettingsDep, now: ClockDep) -> CaseStatusOut:
     """POST so that the access code never appears in URLs or access logs."""
     case = check_case(
         session,
         body.case_number,
         body.access_code,
-        now=utc_now(),
+        now=now,
         max_attempts=settings.lockout_attempts,
         lock_minutes=settings.lockout_minutes,
     )

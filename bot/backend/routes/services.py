@@ -4,7 +4,7 @@ from fastapi import APIRouter, Query
 
 from bot.backend import catalogue
 from bot.backend.deps import SessionDep
-from bot.backend.schemas import ErrorOut, OfficeRef, ServiceMatchOut, ServiceOut
+from bot.backend.schemas import ErrorOut, FormOut, OfficeRef, ServiceMatchOut, ServiceOut
 from bot.backend.tables import ServiceRecord
 
 router = APIRouter(prefix="/api/services", tags=["services"])
@@ -22,6 +22,15 @@ def to_out(record: ServiceRecord) -> ServiceOut:
         appointment_required=record.appointment_required,
         online_url=record.online_url,
         keywords=record.keywords,
+        leika=record.leika,
+        appointment=record.appointment or ("required" if record.appointment_required else "none"),
+        synonyms=record.synonyms or [],
+        life_events=record.life_events or [],
+        prerequisites=record.prerequisites or [],
+        deadlines=record.deadlines or "",
+        forms=[FormOut(**form) for form in record.forms or []],
+        legal_basis=record.legal_basis or [],
+        demo=True if record.demo is None else record.demo,
     )
 
 

@@ -53,6 +53,12 @@ def pad(
     return batch, mask
 
 
+def truncate(ids: list[int], limit: int) -> list[int]:
+    """At most `limit` token ids: the first ones and the closing (EOS) id, which e5 was trained
+    with. Longer texts would index past the position table."""
+    return ids if len(ids) <= limit else [*ids[: limit - 1], ids[-1]]
+
+
 def by_length(lengths: list[int] | NDArray[np.int_], size: int) -> Iterator[NDArray[np.intp]]:
     """Indices in batches of similar length (less padding)."""
     order = np.argsort(lengths, kind="stable")
@@ -70,6 +76,7 @@ class E5Encoder(tf.Module):
         dims = image.dims
         self.hidden, self.heads, self.eps = dims.hidden, dims.heads, dims.eps
         self.split, self.top = split, dims.layers if top is None else top
+        self.max_tokens = dims.positions  # 512: the longest id sequence the position table covers
         if not 0 < split <= self.top <= dims.layers:
             raise ValueError(f"need 0 < split ({split}) <= top ({self.top}) <= {dims.layers}")
         embeddings = image.embeddings()

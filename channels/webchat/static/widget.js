@@ -3,7 +3,9 @@
  * Script attributes: data-gateway="https://host" (gateway base URL), data-open="true". Page URL: ?kiosk=1[&kiosk_timeout=S].
  * It imports the shared kit from the gateway (/static/shared/ui.js; module scripts load in CORS mode, so the
  * gateway sends Access-Control-Allow-Origin: * for them). Message text is only ever rendered with text nodes,
- * never parsed as HTML. */
+ * never parsed as HTML.
+ * Secrets: when the bot asks for the access code (a message with input "secret"), the next entry is typed into a
+ * password field and neither it nor the bot's answer to it is ever stored in the browser (memory only). */
 import { announce, el, fetchJson } from './static/shared/ui.js';
 
 const TEXT = {
@@ -18,6 +20,8 @@ const TEXT = {
   close: 'Chat schließen',
   inputLabel: 'Ihre Nachricht',
   placeholder: 'Schreiben Sie Ihre Frage …',
+  secretPlaceholder: 'Zugangscode eingeben',
+  secretHint: 'Der Zugangscode wird verdeckt eingegeben und nicht im Browser gespeichert.',
   inputHint: 'Die Eingabetaste sendet die Nachricht, Umschalt und Eingabetaste fügen eine neue Zeile ein.',
   send: 'Senden',
   counter: (length, max) => `${length} von ${max} Zeichen`,
@@ -41,7 +45,7 @@ const TEXT = {
 
 const KEY = { session: 'buergerbot.session', history: 'buergerbot.history', outbox: 'buergerbot.outbox' };
 const LIMIT = {
-  history: 200, input: 2000, counterFrom: 1800, wsBaseDelay: 500, wsMaxDelay: 10000, fallbackMaxDelay: 30000,
+  history: 200, input: 2000, secret: 64, counterFrom: 1800, wsBaseDelay: 500, wsMaxDelay: 10000, fallbackMaxDelay: 30000,
   httpBaseDelay: 1000, typingSafety: 30000, styleWait: 3000, kioskTimeoutSeconds: 120,
 };
 const URL_PATTERN = /https?:\/\/[^\s<>"'`]+/g;
@@ -66,7 +70,9 @@ const state = {
   transport: 'WebSocket' in window ? 'ws' : 'http', // 'http' = fallback while WebSocket is unavailable
   ws: null, wsReady: false, wsFailures: 0, attempt: 0, httpAttempt: 0, httpBusy: false,
   generation: 0, // bumped on every reset so late answers of an old conversation are ignored
+  secretIds: new Set(), // ids of secret entries: they and the answers to them live in memory only
 };
+state.expectSecret = expectsSecret(state.history);
 const timers = {};
 const ui = {};
 
@@ -119,11 +125,18 @@ function isValidEntry(entry) {
     && (entry.buttons === undefined || Array.isArray(entry.buttons));
 }
 
+/** Whether the last bot answer asked for a secret (the access code). */
+function expectsSecret(history) {
+  const last = history.filter((entry) => entry.kind !== 'system').pop();
+  return Boolean(last && last.kind === 'bot' && last.secretPrompt);
+}
+
 function save() {
   if (state.session) store.set(KEY.session, state.session);
   else store.remove(KEY.session);
-  store.set(KEY.history, JSON.stringify(state.history.filter((entry) => entry.kind !== 'system')));
-  const outbox = state.outbox.map(({ id, text, title, payload }) => ({ id, text, title, payload }));
+  const kept = state.history.filter((entry) => entry.kind !== 'system' && !entry.ephemeral);
+  store.set(KEY.history, JSON.stringify(kept));
+  const outbox = state.outbox.filter((item) => !item.secret).map(({ id, text, title, payload }) => ({ id, text, title, payload }));
   store.set(KEY.outbox, JSON.stringify(outbox));
 }
 
@@ -178,16 +191,24 @@ function buildUi() {
     el('span', { text: TEXT.typing }),
   ]);
   ui.status = el('p', { id: 'buergerbot-status', className: 'bb-status', role: 'status' });
-  ui.input = el('textarea', {
+  ui.textInput = el('textarea', {
     id: 'buergerbot-input', className: 'bb-input', rows: 1, maxlength: LIMIT.input, placeholder: TEXT.placeholder,
     autocomplete: 'off', 'aria-describedby': 'buergerbot-hint buergerbot-counter',
   });
+  // Takes the textarea's place (and id) while the bot waits for the access code.
+  ui.secretInput = el('input', {
+    id: 'buergerbot-input', className: 'bb-input bb-secret-input', type: 'password', maxlength: LIMIT.secret,
+    placeholder: TEXT.secretPlaceholder, autocomplete: 'off', autocapitalize: 'characters', spellcheck: 'false',
+    'aria-describedby': 'buergerbot-hint buergerbot-secret-hint',
+  });
+  ui.input = state.expectSecret ? ui.secretInput : ui.textInput;
   ui.send = el('button', { type: 'submit', id: 'buergerbot-send', className: 'bb-send', disabled: true },
     [icon('send'), el('span', { text: TEXT.send })]);
   ui.counter = el('p', { id: 'buergerbot-counter', className: 'bb-counter', hidden: true });
   ui.form = el('form', { className: 'bb-form', novalidate: true }, [
     el('label', { for: 'buergerbot-input', className: 'bb-label', text: TEXT.inputLabel }),
     el('p', { id: 'buergerbot-hint', className: 'bb-sr', text: TEXT.inputHint }),
+    el('p', { id: 'buergerbot-secret-hint', className: 'bb-sr', text: TEXT.secretHint }),
     el('div', { className: 'bb-input-row' }, [ui.input, ui.send]),
     ui.counter,
   ]);
@@ -332,13 +353,30 @@ function addBotMessages(frame) {
   // The server de-duplicates resent messages; ignore a replayed copy of a reply already shown.
   if (replyTo && state.history.some((e) => e.kind === 'bot' && e.replyTo === replyTo && e.time === time)) return;
   const valid = messages.filter((message) => message && typeof message === 'object');
+  const ephemeral = Boolean(replyTo && state.secretIds.has(replyTo)); // the answer to a secret: memory only
   valid.forEach((message, index) => {
     const buttons = (Array.isArray(message.buttons) ? message.buttons : [])
       .filter((b) => b && typeof b.title === 'string')
       .map((b) => ({ title: b.title, payload: typeof b.payload === 'string' ? b.payload : b.title }));
     const rateable = index === valid.length - 1; // one rating per answer, under its last message
-    addEntry({ kind: 'bot', text: typeof message.text === 'string' ? message.text : '', time, replyTo, buttons, rateable });
+    const secretPrompt = message.input === 'secret';
+    const text = typeof message.text === 'string' ? message.text : '';
+    addEntry({ kind: 'bot', text, time, replyTo, buttons, rateable, secretPrompt, ephemeral });
   });
+  setSecretMode(valid.some((message) => message.input === 'secret'));
+}
+
+/** Password-style input (nothing kept in the browser) while the bot waits for a secret. */
+function setSecretMode(on) {
+  state.expectSecret = on;
+  const next = on ? ui.secretInput : ui.textInput;
+  if (ui.input === next) return;
+  const hadFocus = document.activeElement === ui.input;
+  ui.input.value = '';
+  ui.input.replaceWith(next);
+  ui.input = next;
+  updateInputState();
+  if (hadFocus) ui.input.focus();
 }
 
 const findMessageNode = (id) => Array.from(ui.log.children).find((node) => node.dataset.id === id) || null;
@@ -394,6 +432,13 @@ function submitInput() {
   if (!text) return;
   ui.input.value = '';
   updateInputState();
+  if (state.expectSecret) { // shown masked, kept in memory only, never written to storage
+    const item = { id: uuid(), text, secret: true };
+    state.secretIds.add(item.id);
+    setSecretMode(false);
+    sendOutgoing(item, '•'.repeat(Math.min(text.length, LIMIT.secret)), true);
+    return;
+  }
   sendOutgoing({ id: uuid(), text }, text);
 }
 
@@ -402,9 +447,9 @@ function submitInput() {
 const isPending = (id) => state.outbox.some((item) => item.id === id);
 
 /** Every outgoing message stays in the outbox until the gateway acknowledges it. */
-function sendOutgoing(item, shownText) {
+function sendOutgoing(item, shownText, ephemeral = false) {
   state.outbox.push(item);
-  addEntry({ kind: 'user', id: item.id, text: shownText, time: new Date().toISOString() });
+  addEntry({ kind: 'user', id: item.id, text: shownText, time: new Date().toISOString(), ephemeral });
   ensureConnected();
   if (state.transport === 'http') flushHttp();
   else if (isWsReady()) wsSend(item);
@@ -508,7 +553,10 @@ function handleFrame(frame, sentId) {
     setTyping(false);
     acknowledge(frame.reply_to);
     addBotMessages(frame);
-  } else if (frame.type === 'error') addSystem(typeof frame.text === 'string' ? frame.text : TEXT.genericError);
+  } else if (frame.type === 'error') {
+    addSystem(typeof frame.text === 'string' ? frame.text : TEXT.genericError);
+    if (state.secretIds.has(frame.reply_to)) setSecretMode(true); // the code was refused: ask for it masked again
+  }
 }
 
 function onSession(id, sentId) {
@@ -584,6 +632,7 @@ async function postItem(item, generation) {
   }
   addSystem(detail || TEXT.sendFailed); // the request itself is unacceptable (e.g. too long): retrying cannot help
   dropFromOutbox(item.id);
+  if (item.secret) setSecretMode(true);
   return 'dropped';
 }
 
@@ -594,8 +643,10 @@ function resetConversation() {
   closeWs();
   [timers.ws, timers.http].forEach(clearTimeout);
   Object.assign(state, { session: '', history: [], outbox: [], wsFailures: 0, attempt: 0, httpAttempt: 0, started: true });
+  state.secretIds.clear();
   clearStorage();
   setTyping(false);
+  setSecretMode(false);
   renderHistory();
   if (state.transport === 'ws') setStatus('connecting');
   connectWs();
@@ -641,8 +692,10 @@ function bindEvents() {
   ui.newButton.addEventListener('click', () => (resetConversation(), ui.input.focus()));
   ui.panel.addEventListener('keydown', when((e) => e.key === 'Escape' && !config.kiosk, closePanel));
   ui.form.addEventListener('submit', when(() => true, submitInput));
-  ui.input.addEventListener('keydown', when((e) => e.key === 'Enter' && !e.shiftKey && !e.isComposing, submitInput));
-  ui.input.addEventListener('input', updateInputState);
+  for (const input of [ui.textInput, ui.secretInput]) {
+    input.addEventListener('keydown', when((e) => e.key === 'Enter' && !e.shiftKey && !e.isComposing, submitInput));
+    input.addEventListener('input', updateInputState);
+  }
   window.addEventListener('online', onOnline);
   window.addEventListener('offline', () => setStatus('offline'));
   const activity = config.kiosk ? ['pointerdown', 'click', 'keydown', 'input', 'wheel', 'touchstart'] : [];

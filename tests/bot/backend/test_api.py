@@ -79,7 +79,7 @@ def test_search_offers_closest_services(client: TestClient):
 
 def test_offices_have_hours_and_open_state(client: TestClient):
     offices = {o["id"]: o for o in client.get("/api/offices").json()}
-    assert len(offices) == 11
+    assert len(offices) == 16
     office = offices["standesamt"]
     assert len(office["opening_hours_text"]) == 7 and isinstance(office["open_now"], bool)
     assert client.get("/api/offices/mond").status_code == 404

@@ -8,11 +8,14 @@ import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
+from bot.gateway.api_keys import digest
 from bot.gateway.app import create_app
 from bot.gateway.chat import RASA_DOWN
 from bot.gateway.settings import GatewaySettings
 
 CLOSED = "http://127.0.0.1:9"  # nothing listens on the discard port
+API_KEY = "test-key-for-the-gateway-tests"
+KEY = {"X-API-Key": API_KEY}
 
 
 @pytest.fixture
@@ -23,6 +26,8 @@ def client(tmp_path) -> Iterator[TestClient]:
         actions_url=CLOSED,
         backend_url=CLOSED,
         rate_limit_per_minute=5,
+        api_rate_limit_per_minute=5,
+        api_keys=digest(API_KEY),
         telegram_bot_token=None,
         data_dir=tmp_path,
     )
@@ -31,32 +36,47 @@ def client(tmp_path) -> Iterator[TestClient]:
 
 
 def test_rasa_down_gets_a_friendly_german_answer(client: TestClient):
-    response = client.post("/api/chat", json={"sender": "t1", "message": "Hallo"})
+    response = client.post("/api/chat", json={"sender": "t1", "message": "Hallo"}, headers=KEY)
     assert response.status_code == 200
     assert response.json() == {"messages": [{"text": RASA_DOWN, "buttons": []}]}
 
 
 def test_too_long_is_refused_in_german(client: TestClient):
-    response = client.post("/api/chat", json={"sender": "t2", "message": "a" * 2001})
+    response = client.post("/api/chat", json={"sender": "t2", "message": "a" * 2001}, headers=KEY)
     assert response.status_code == 413
     assert "zu lang" in response.json()["detail"] and "2.000" in response.json()["detail"]
 
 
 def test_only_control_characters_count_as_empty(client: TestClient):
-    response = client.post("/api/chat", json={"sender": "t3", "message": "\x00\x07\x1b"})
+    response = client.post("/api/chat", json={"sender": "t3", "message": "\x00\x07\x1b"}, headers=KEY)
     assert response.status_code == 422 and "Bitte schreiben Sie" in response.json()["detail"]
 
 
-def test_rate_limit_answers_politely_per_sender(client: TestClient):
-    codes = [client.post("/api/chat", json={"sender": "t4", "message": f"Hallo {i}"}).status_code for i in range(6)]
+def test_rate_limit_answers_politely_per_client(client: TestClient):
+    """Web chat: counted per client address, whatever the session (a new one per request changes nothing)."""
+
+    def post(test_client: TestClient, i: int) -> int:
+        return test_client.post("/api/webchat/message", json={"session": session, "text": f"Hallo {i}"}).status_code
+
+    session = client.post("/api/webchat/message", json={"session": "", "text": "Hallo"}).json()["session"]
+    codes = [post(client, i) for i in range(5)]
+    assert codes == [200] * 4 + [429]
+    limited = client.post("/api/webchat/message", json={"session": session, "text": "noch mal"}).json()
+    assert "warten Sie einen Moment" in limited["detail"]
+    other = TestClient(client.app, client=("192.0.2.7", 40000))  # another address is not affected
+    assert post(other, 6) == 200
+
+
+def test_api_rate_limit_counts_per_key_not_per_sender(client: TestClient):
+    codes = [
+        client.post("/api/chat", json={"sender": f"s{i}", "message": "Hallo"}, headers=KEY).status_code
+        for i in range(6)
+    ]
     assert codes == [200] * 5 + [429]
-    limited = client.post("/api/chat", json={"sender": "t4", "message": "noch mal"}).json()
-    assert "warten Sie einen Moment" in limited["messages"][0]["text"]
-    assert client.post("/api/chat", json={"sender": "other", "message": "Hallo"}).status_code == 200
 
 
 def test_bad_sender_is_a_clear_422(client: TestClient):
-    response = client.post("/api/chat", json={"sender": "<script>", "message": "x"})
+    response = client.post("/api/chat", json={"sender": "<script>", "message": "x"}, headers=KEY)
     assert response.status_code == 422 and "sender" in response.json()["detail"]
 
 

@@ -1,10 +1,20 @@
-import pytest
+import asyncio
+import functools
 
-from bot.gateway.chat import ChatService, EmptyMessage, MessageTooLong
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.gateway.chat import BUSY, Busy, ChatService, EmptyMessage, MessageTooLong, neutralise
+from bot.gateway.limits import LimitConfig, MemoryLimits
 from bot.gateway.rate_limit import RateLimiter
 from bot.infra.rasa_client import RasaClient
-from channels.base import IncomingMessage
+from channels.base import Button, IncomingMessage, OutgoingMessage
+from channels.port import ChatRefused
 from channels.webchat.sessions import SessionSigner, sender_for_web
+from tests.fakes.rasa import FakeRasa, Replies
+
+FEES = '/ask_fees{"service": "reisepass"}'
 
 
 @pytest.fixture
@@ -24,9 +34,48 @@ def test_limit_counts_cleaned_text(service):
         service.clean(IncomingMessage("web:x", text="   "))
 
 
-def test_button_payloads_go_to_rasa_as_they_are(service):
-    message = IncomingMessage("web:x", text="Kosten", payload='/ask_fees{"service": "reisepass"}')
-    assert service.clean(message) == '/ask_fees{"service": "reisepass"}'
+def test_offered_button_payloads_go_to_rasa_as_they_are(service):
+    service.conversations.record("web:x", [OutgoingMessage("Was möchten Sie wissen?", [Button("Kosten", FEES)])])
+    message = IncomingMessage("web:x", text="Kosten", payload=FEES)
+    assert service.clean(message) == FEES
+    assert service.clean(IncomingMessage("web:other", text="Kosten", payload=FEES)) == "Kosten"  # not offered there
+
+
+def test_unoffered_payloads_and_typed_commands_are_text(service):
+    assert service.clean(IncomingMessage("web:x", text="Neu", payload="/restart")) == "Neu"
+    assert service.clean(IncomingMessage("web:x", payload="/restart")) == "restart"
+    assert service.clean(IncomingMessage("web:x", text="/restart")) == "restart"
+    assert service.clean(IncomingMessage("web:x", text=" / /inform{}")) == "inform{}"
+    with pytest.raises(EmptyMessage):
+        service.clean(IncomingMessage("web:x", text="///"))
+
+
+def test_commands_the_adapter_marks_trusted_pass(service):
+    assert service.clean(IncomingMessage("telegram:1", payload="/greet", trusted=True)) == "/greet"
+
+
+@functools.cache
+def _shared_service() -> ChatService:
+    """One service for every hypothesis example (building an HTTP client per example is slow)."""
+    return ChatService(RasaClient("http://127.0.0.1:9", 1), max_chars=2000)
+
+
+@given(st.text(max_size=3000))
+@settings(max_examples=200, deadline=None)
+def test_neutralise_never_leaves_a_command(text):
+    cleaned = neutralise(text)
+    assert not cleaned.startswith("/") and len(cleaned) <= len(text) and cleaned == cleaned.strip()
+
+
+@given(st.text(max_size=2500), st.one_of(st.none(), st.text(max_size=50)))
+@settings(max_examples=200, deadline=None)
+def test_clean_refuses_in_german_or_returns_bounded_text(text, payload):
+    try:
+        cleaned = _shared_service().clean(IncomingMessage("web:h", text=text, payload=payload))
+    except ChatRefused as refused:  # the only way it may fail: a German reason for the citizen
+        assert isinstance(refused, (EmptyMessage, MessageTooLong)) and refused.text
+        return
+    assert 0 < len(cleaned) <= 2000 and not cleaned.startswith("/")
 
 
 def test_rate_limiter_slides():
@@ -45,15 +94,11 @@ def test_sessions_are_signed_and_unguessable():
 
 
 async def _cancelled_send(sender: str, text: str, metadata: dict | None = None):
-    import asyncio
-
     raise asyncio.CancelledError()
 
 
 @pytest.mark.anyio
 async def test_a_cancelled_request_does_not_block_its_resend(service, monkeypatch):
-    import asyncio
-
     monkeypatch.setattr(service._rasa, "send", _cancelled_send)
     message = IncomingMessage("web:x", text="Hallo", message_id="m1")
     with pytest.raises(asyncio.CancelledError):
@@ -61,6 +106,46 @@ async def test_a_cancelled_request_does_not_block_its_resend(service, monkeypatc
     monkeypatch.undo()
     answer = await asyncio.wait_for(service.handle(message), timeout=5)  # Rasa is down: friendly answer
     assert "nicht erreichbar" in answer[0].text
+    assert service.limits.rasa_in_flight == 0  # type: ignore[attr-defined]
+
+
+def _secret_prompt(sender: str, text: str) -> Replies:
+    if text == "Stand":
+        return [
+            {"recipient_id": sender, "text": "Ihr Zugangscode?"},
+            {"recipient_id": sender, "custom": {"input": "secret"}},
+        ]
+    return [{"recipient_id": sender, "text": "ok"}]
+
+
+@pytest.mark.anyio
+async def test_the_answer_to_a_secret_prompt_is_sent_flagged():
+    rasa = FakeRasa(reply=_secret_prompt)
+    service = ChatService(RasaClient("http://rasa.test", 1, transport=rasa.transport), max_chars=2000)
+    answer = await service.handle(IncomingMessage("web:s", text="Stand", client="192.0.2.1"))
+    assert answer == [OutgoingMessage("Ihr Zugangscode?", secret_input=True)]
+    await service.handle(IncomingMessage("web:other", text="K7M2Q9", client="192.0.2.2"))  # another conversation
+    await service.handle(IncomingMessage("web:s", text="K7M2Q9", client="192.0.2.1"))
+    await service.handle(IncomingMessage("web:s", text="Danke", client="192.0.2.1"))
+    assert [body.get("metadata", {}).get("secret") for body in rasa.received] == [None, None, True, None]
+
+
+@pytest.mark.anyio
+async def test_busy_is_answered_at_once_and_frees_its_slot():
+    rasa = FakeRasa()
+    rasa.hold()
+    limits = MemoryLimits(LimitConfig(max_rasa_in_flight=1))
+    service = ChatService(RasaClient("http://rasa.test", 5, transport=rasa.transport), max_chars=2000, limits=limits)
+    first = asyncio.create_task(service.handle(IncomingMessage("web:a", text="eins", client="192.0.2.1")))
+    while not rasa.received:
+        await asyncio.sleep(0.01)
+    with pytest.raises(Busy) as busy:
+        await asyncio.wait_for(service.handle(IncomingMessage("web:b", text="zwei", client="192.0.2.2")), 0.5)
+    assert busy.value.text == BUSY and busy.value.status == 503
+    rasa.release()
+    assert (await asyncio.wait_for(first, 5))[0].text == "Echo: eins"
+    assert limits.rasa_in_flight == 0
+    assert rasa.texts() == ["eins"]
 
 
 @pytest.fixture

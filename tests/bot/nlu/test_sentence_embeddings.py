@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from bot.nlu.e5.encoder import truncate
 from bot.nlu.sentence_embeddings import Embeddings, SentenceEmbedder
 
 TEXTS = ["Was kostet ein Reisepass?", "wann hat das bürgeramt offen", "Termin absagen bitte"]
@@ -25,3 +26,18 @@ def test_training_features_equal_the_prediction_features():
 
 def test_nothing_enabled_gives_no_features():
     assert SentenceEmbedder(e5_layer=0, use=False).embed(TEXTS) == Embeddings(None, None)
+
+
+def test_a_message_longer_than_the_encoder_limit_is_truncated_not_refused():
+    embedder = SentenceEmbedder(e5_layer=8, use=True)
+    long_text = " ".join(["Reisepass"] + ["beantragen"] * 4999)  # 5,000 words, far over 512 tokens
+    features, _ = embedder.embed([long_text])
+    assert features.shape == (1, 384 + 512) and np.isfinite(features).all()
+    batch, _ = embedder.embed([long_text, "Was kostet ein Reisepass?"])
+    np.testing.assert_allclose(batch[0], features[0], atol=1e-4)
+    assert embedder.fit([long_text])[0].shape == (1, 384 + 512)
+
+
+def test_truncate_keeps_the_closing_token():
+    assert truncate([0, 5, 6, 7, 2], 3) == [0, 5, 2]
+    assert truncate([0, 5, 2], 3) == [0, 5, 2]

@@ -15,6 +15,7 @@ import pytest
 from bot.launcher.processes import Stack
 from tests.bot.staff.conftest import PASSWORDS, login
 from tests.browser import axe_violations, chromium
+from tests.conftest import API_HEADERS
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 
@@ -42,6 +43,7 @@ def seeded(console_stack: Stack) -> dict[str, dict]:
         response = httpx.post(
             f"{console_stack.gateway_url}/api/chat",
             json={"sender": f"konsole-{TOKEN}-{number}", "message": text},
+            headers=API_HEADERS,
             timeout=60,
         )
         response.raise_for_status()

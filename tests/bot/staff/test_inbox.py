@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from bot.infra.paths import DOMAIN_FILE
-from bot.staff.inbox import InboxFilter, list_messages, parse_event, pseudonym
+from bot.staff.inbox import InboxFilter, like_pattern, list_messages, parse_event, pseudonym
 from bot.staff.ratings import rate
 from bot.staff.reviews import review
 from bot.staff.tables import connect
@@ -139,3 +139,93 @@ def test_confirming_keeps_entities_as_written_not_their_canonical_value(stores):
     assert item.entities == [{"entity": "service", "value": "reisepass", "text": "Reisepass"}]
     result = review(tracker, staff, DOMAIN_FILE, event_id=item.id, decision="confirm", actor="anna")
     assert result["entities"] == [{"entity": "service", "value": "Reisepass"}]
+
+
+SEARCH_TEXTS = [
+    "Wann hat das BÜRGERAMT offen?",
+    "Ich wohne in der Straße am Markt",
+    "Ist das 100% sicher?",
+    'Er sagte "Termin_absagen" und ging',
+    "Mein Code ist K7M2 Q9",
+    "Ich heiße Erika Muster",
+    "Grüße aus Köln",
+]
+
+
+@pytest.fixture
+def search_stores(database_urls):
+    """A tracker store (written by Rasa) with texts that stress the SQL search: umlauts, ß,
+    LIKE wildcards, JSON-escaped quotes, redacted data; then 600 messages that do not match."""
+    from rasa.core.tracker_store import SQLTrackerStore
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    tracker_url, staff_url = database_urls
+    parsed = sa.engine.make_url(tracker_url)
+    store = SQLTrackerStore(
+        Domain.empty(),
+        dialect=parsed.drivername,
+        host=parsed.host,
+        port=parsed.port,
+        db=parsed.database,
+        username=parsed.username,
+    )
+    now = time.time() - 1000
+    tracker = DialogueStateTracker("web:search", None)
+    for offset, text in enumerate(SEARCH_TEXTS):
+        tracker.update(user_event(text, "greet", 0.9, f"s{offset}", now + offset))
+    asyncio.run(store.save(tracker))
+    filler = DialogueStateTracker("web:filler", None)
+    for offset in range(600):
+        filler.update(user_event(f"Nachricht Nummer {offset}", "greet", 0.9, f"f{offset}", now + 100 + offset))
+    asyncio.run(store.save(filler))
+    store.engine.dispose()
+    tracker_engine = sa.create_engine(tracker_url)
+    staff_engine = connect(staff_url)
+    yield tracker_engine, staff_engine
+    tracker_engine.dispose()
+    staff_engine.dispose()
+
+
+@pytest.mark.parametrize(
+    "q",
+    [
+        "bürgeramt",
+        "BÜRGERAMT",
+        "strasse",
+        "STRASSE",
+        "100%",
+        "100_",
+        '"termin_',
+        "k7m2",
+        "[code]",
+        "code",
+        "name",
+        "erika",
+        "grüße aus",
+        "ü",
+        "%",
+        "_",
+        "nummer 12",
+    ],
+)
+def test_search_in_sql_finds_what_the_redacted_text_contains(search_stores, q):
+    tracker, staff = search_stores
+    everything, _ = list_messages(tracker, staff, InboxFilter(), limit=1000)
+    expected = [i.text for i in everything if q.casefold() in i.text.casefold()]
+    found, _ = list_messages(tracker, staff, InboxFilter(q=q), limit=1000)
+    assert [i.text for i in found] == expected
+
+
+def test_search_is_narrowed_in_sql_so_old_matches_are_found(search_stores):
+    """600 newer messages that do not match would exhaust a Python scan of 500 rows."""
+    tracker, staff = search_stores
+    found, _ = list_messages(tracker, staff, InboxFilter(q="Köln"), max_scanned=500)
+    assert [i.text for i in found] == ["Grüße aus Köln"]
+
+
+def test_like_patterns_escape_and_fall_back():
+    assert like_pattern("100%_!") == "%100!%!_!!%"
+    assert like_pattern("Straße") == "%stra%e%"
+    assert like_pattern('Sagte "ja"') == '%sagte \\"ja\\"%'
+    assert like_pattern("[NAME]") is None and like_pattern("ame") is None and like_pattern("") is None

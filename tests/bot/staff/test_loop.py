@@ -13,6 +13,7 @@ import pytest
 
 from bot.gateway.chat import RASA_DOWN
 from bot.launcher.processes import Stack
+from tests.conftest import API_HEADERS
 from tests.support import eventually
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e]
@@ -28,7 +29,9 @@ GREETING_REPLY = "Guten Tag! Ich bin der Bürgerbot"
 
 
 def chat(stack: Stack, sender: str, text: str) -> list[dict]:
-    response = httpx.post(f"{stack.gateway_url}/api/chat", json={"sender": sender, "message": text}, timeout=30)
+    response = httpx.post(
+        f"{stack.gateway_url}/api/chat", json={"sender": sender, "message": text}, headers=API_HEADERS, timeout=30
+    )
     response.raise_for_status()
     return response.json()["messages"]
 

@@ -11,6 +11,7 @@ import pytest
 
 from bot.gateway.routes.staff import PUBLIC_ROUTES, router
 from bot.launcher.processes import Stack
+from tests.conftest import API_HEADERS
 
 from .conftest import PASSWORDS, login
 
@@ -85,7 +86,12 @@ def test_staff_see_redacted_messages_and_pseudonyms_only(console_stack: Stack, a
         f"Ich heiße Erika Mustermann ({marker}), mein Aktenzeichen ist BA-2025-004711 und der Code K7M2Q9, "
         "Telefon 0170 1234567, erika@example.org"
     )
-    httpx.post(f"{console_stack.gateway_url}/api/chat", json={"sender": sender, "message": text}, timeout=30)
+    httpx.post(
+        f"{console_stack.gateway_url}/api/chat",
+        json={"sender": sender, "message": text},
+        headers=API_HEADERS,
+        timeout=30,
+    )
     items = admin.get("/staff/api/messages", params={"q": marker}).json()["items"]
     assert len(items) == 1
     shown = str(items[0])

@@ -14,14 +14,23 @@ from fastapi.responses import JSONResponse
 
 from bot.staff.errors import StaffError
 
-from . import audit, auth, dashboard, inbox, models, pages, training
+from . import audit, auth, catalogue, dashboard, inbox, models, pages, training
 
 # Reachable without a session (the file route also serves login.html and every *.css publicly).
 PUBLIC_ROUTES = {"/staff/login", "/staff/login.js", "/staff/console.css", "/staff/api/csrf", "/staff/api/login"}
 
 router = APIRouter(prefix="/staff")
 router.add_api_route("", pages.console_page, methods=["GET"], include_in_schema=False, tags=pages.router.tags)
-for _module in (auth, inbox, training, models, dashboard, audit, pages):  # pages last: its /{name} is a catch-all
+for _module in (
+    auth,
+    inbox,
+    training,
+    models,
+    dashboard,
+    audit,
+    catalogue,
+    pages,
+):  # pages last: its /{name} is a catch-all
     router.include_router(_module.router)
 
 

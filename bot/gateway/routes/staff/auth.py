@@ -11,7 +11,16 @@ from bot.staff import audit
 from bot.staff.accounts import Role, authenticate
 from bot.staff.auth_sessions import close_session, open_session
 
-from .deps import CSRF_HEADER, LOGIN_CSRF_COOKIE, SESSION_COOKIE, ActingUser, CurrentSession, Staff
+from .deps import (
+    CSRF_HEADER,
+    LOGIN_CSRF_COOKIE,
+    SESSION_COOKIE,
+    ActingUser,
+    CurrentSession,
+    Staff,
+    Throttle,
+    client_address,
+)
 from .schemas import CHANGE, OkOut, errors
 
 LOGIN_REFUSED = "Die Anmeldung wurde abgelehnt: bitte laden Sie die Seite neu."
@@ -47,11 +56,12 @@ def login_csrf(response: Response) -> CsrfOut:
 @router.post(
     "/login", response_model=SessionOut, summary="Sign in (sets the session cookie)", responses=errors(401, 403, 429)
 )
-def login(body: LoginIn, request: Request, response: Response, ctx: Staff) -> SessionOut:
+def login(body: LoginIn, request: Request, response: Response, ctx: Staff, throttle: Throttle) -> SessionOut:
     cookie, header = request.cookies.get(LOGIN_CSRF_COOKIE), request.headers.get(CSRF_HEADER)
     if not cookie or not header or not secrets.compare_digest(cookie, header):
         raise HTTPException(status_code=403, detail=LOGIN_REFUSED)
-    user = authenticate(ctx.staff, body.name, body.password)
+    # Throttled per client and counted per name before the password is checked (bot.staff.accounts).
+    user = authenticate(ctx.staff, body.name, body.password, client=client_address(request), throttle=throttle)
     token, session = open_session(ctx.staff, user, ctx.settings.session_hours)
     with ctx.staff.begin() as conn:
         audit.record(conn, user.name, "login")

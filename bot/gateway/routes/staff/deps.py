@@ -15,6 +15,7 @@ from bot.staff.accounts import StaffUser
 from bot.staff.auth_sessions import StaffSession, find_session
 from bot.staff.context import StaffContext
 from bot.staff.errors import Forbidden
+from bot.staff.login_throttle import InProcessThrottle, LoginThrottle
 
 SESSION_COOKIE = "bb_staff"
 LOGIN_CSRF_COOKIE = "bb_staff_login"
@@ -26,6 +27,20 @@ BAD_CSRF = "Die Anfrage wurde abgelehnt: CSRF-Token fehlt oder ist ungültig. Bi
 def staff_context(request: Request) -> StaffContext:
     context: StaffContext = request.app.state.staff
     return context
+
+
+def login_throttle(request: Request) -> LoginThrottle:
+    """The gateway's per-client login throttle, created on first use (tests override this)."""
+    throttle: LoginThrottle | None = getattr(request.app.state, "staff_login_throttle", None)
+    if throttle is None:
+        throttle = request.app.state.staff_login_throttle = InProcessThrottle()
+    return throttle
+
+
+def client_address(request: Request) -> str:
+    """The caller's address as uvicorn reports it (behind a proxy: run uvicorn with
+    --proxy-headers and --forwarded-allow-ips, so this is the citizen's, not the proxy's)."""
+    return request.client.host if request.client else "unknown"
 
 
 def optional_session(request: Request) -> StaffSession | None:
@@ -71,6 +86,7 @@ def _admin(user: Annotated[StaffUser, Depends(_user)]) -> StaffUser:
 
 
 Staff = Annotated[StaffContext, Depends(staff_context)]
+Throttle = Annotated[LoginThrottle, Depends(login_throttle)]
 CurrentSession = Annotated[StaffSession, Depends(current_session)]  # the session itself (GET /api/me)
 StaffUserDep = Annotated[StaffUser, Depends(_user)]  # read-only routes
 ActingUser = Annotated[StaffUser, Depends(_acting_user)]  # state changes: login + CSRF

@@ -2,8 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+import pytest
+import sqlalchemy as sa
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+
+from bot.gateway.routes.staff.deps import login_throttle
+from bot.staff import accounts
+from bot.staff.accounts import MAX_FAILURES
+from bot.staff.login_throttle import InProcessThrottle
+from bot.staff.tables import audit_log
 
 from .conftest import NO_CSRF, PASSWORDS, assert_csrf_refused, assert_not_logged_in, login
 
@@ -72,3 +84,51 @@ def test_logout_needs_a_session_and_the_csrf_token(anonymous: TestClient, review
     assert_not_logged_in(anonymous.post("/staff/api/logout"))
     assert_csrf_refused(reviewer.post("/staff/api/logout", headers=NO_CSRF))
     assert reviewer.get("/staff/api/me").status_code == 200  # still signed in
+
+
+def _login_attempt(client: TestClient, name: str, password: str) -> httpx.Response:
+    csrf = client.get("/staff/api/csrf").json()["csrf"]
+    return client.post("/staff/api/login", json={"name": name, "password": password}, headers={"X-CSRF-Token": csrf})
+
+
+@pytest.fixture
+def unthrottled(app: FastAPI) -> Iterator[None]:
+    """A per-client limit high enough that only the per-name count decides."""
+    app.dependency_overrides[login_throttle] = lambda: InProcessThrottle(max_attempts=1000)
+    yield
+    app.dependency_overrides.pop(login_throttle)
+
+
+def test_thirty_parallel_wrong_logins_lock_after_exactly_five(app: FastAPI, unthrottled: None):
+    def attempt(i: int) -> int:
+        return _login_attempt(TestClient(app), "admin", f"falsch-{i}").status_code
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        statuses = list(pool.map(attempt, range(30)))
+    assert statuses.count(401) == MAX_FAILURES and statuses.count(429) == 30 - MAX_FAILURES
+    right = _login_attempt(TestClient(app), "admin", PASSWORDS["admin"])
+    assert right.status_code == 429 and "Zu viele Fehlversuche" in right.json()["detail"]
+    with app.state.staff.staff.connect() as conn:
+        rows = conn.execute(sa.select(audit_log.c.actor, audit_log.c.action, audit_log.c.target)).all()
+    assert sum(1 for r in rows if r.action == "login_failed" and r.actor == "admin") == 31
+    assert [r.target for r in rows if r.action == "login_locked"] == ["testclient"]
+
+
+def test_unknown_and_locked_names_answer_alike(app: FastAPI, unthrottled: None):
+    client = TestClient(app)
+    known = [_login_attempt(client, "reviewer", "falsch-falsch") for _ in range(MAX_FAILURES + 1)]
+    unknown = [_login_attempt(client, "gibt-es-nicht", "falsch-falsch") for _ in range(MAX_FAILURES + 1)]
+    assert [(r.status_code, r.json()) for r in known] == [(r.status_code, r.json()) for r in unknown]
+    assert known[-1].status_code == 429 and known[0].status_code == 401
+
+
+def test_one_client_is_throttled_before_any_password_is_checked(app: FastAPI, monkeypatch: pytest.MonkeyPatch):
+    app.dependency_overrides[login_throttle] = lambda: throttle
+    throttle = InProcessThrottle(max_attempts=3, window=300)
+    verified: list[str] = []
+    real_verify = accounts._verify
+    monkeypatch.setattr(accounts, "_verify", lambda h, p: verified.append(p) or real_verify(h, p))
+    client = TestClient(app)
+    statuses = [_login_attempt(client, f"name-{i}", "falsch-falsch").status_code for i in range(5)]
+    app.dependency_overrides.pop(login_throttle)
+    assert statuses == [401, 401, 401, 429, 429] and len(verified) == 3
