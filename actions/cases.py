@@ -40,7 +40,7 @@ BAD_NUMBER = (
     "der Jahreszahl und sechs Ziffern, zum Beispiel BA-2025-004711."
 )
 BAD_CODE = (
-    "Der Zugangscode besteht aus Buchstaben und Ziffern, zum Beispiel K7M2Q9. Bitte geben Sie ihn noch einmal ein."
+    "Der Zugangscode besteht aus Buchstaben und Ziffern, zum Beispiel AB3D7GH9KM. Bitte geben Sie ihn noch einmal ein."
 )
 
 

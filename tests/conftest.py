@@ -45,6 +45,7 @@ def stack_env(tmp: Path) -> dict[str, str]:
         # Every test client is 127.0.0.1: the per-client limits are tested on their own.
         "BUERGERBOT_RATE_LIMIT_PER_MINUTE": "1000",
         "BUERGERBOT_SESSIONS_PER_MINUTE": "1000",
+        "BUERGERBOT_LOGIN_ATTEMPTS_PER_CLIENT": "1000",
     }
 
 

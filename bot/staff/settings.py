@@ -34,6 +34,8 @@ class StaffSettings(RasaSettings):
     low_confidence: float = Field(0.6, gt=0, lt=1, description="Below this the inbox flags a message.")
 
     session_hours: float = Field(8.0, gt=0)
+    # Staff login attempts per client address in 5 minutes, checked before any password hashing.
+    login_attempts_per_client: int = Field(20, ge=1)
     cookie_secure: bool = False  # set to true behind HTTPS
 
     @validator("tracker_database_url", always=True)

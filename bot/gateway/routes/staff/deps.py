@@ -33,7 +33,9 @@ def login_throttle(request: Request) -> LoginThrottle:
     """The gateway's per-client login throttle, created on first use (tests override this)."""
     throttle: LoginThrottle | None = getattr(request.app.state, "staff_login_throttle", None)
     if throttle is None:
-        throttle = request.app.state.staff_login_throttle = InProcessThrottle()
+        context: StaffContext = request.app.state.staff
+        throttle = InProcessThrottle(max_attempts=context.settings.login_attempts_per_client)
+        request.app.state.staff_login_throttle = throttle
     return throttle
 
 
