@@ -1,6 +1,9 @@
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bot.core.case_number import find_case_numbers, normalize_case_number
+from tests.support import doubling_ratio
 
 
 @pytest.mark.parametrize(
@@ -20,10 +23,7 @@ def test_other_shapes_are_not_case_numbers(text):
 
 
 # --- properties: never raise, normalising is idempotent, linear work ---------------------------
-import time  # noqa: E402
 
-from hypothesis import given  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
 
 CASE_TEXT = st.text(alphabet=st.sampled_from("ab BA-2025-004711 ./19 20 0123456789xyzÄ"), max_size=200)
 
@@ -35,26 +35,6 @@ def test_never_raises_and_normalised_values_are_fixed_points(text):
         assert normalize_case_number(value) == value  # idempotent
         assert normalize_case_number(text[start:end]) == value
     normalize_case_number(text)
-
-
-def doubling_ratio(function, unit: str, min_seconds: float = 0.02, max_chars: int = 400_000) -> float:
-    """CPU time of `function` on 2n copies of `unit` over its time on n copies, with n grown until
-    a run takes `min_seconds`, the two sizes interleaved, best of seven each. Thread CPU time, so
-    other processes on the (shared) machine do not count. Linear work gives ~2, quadratic 4."""
-
-    def seconds(text):
-        start = time.thread_time()
-        function(text)
-        return time.thread_time() - start
-
-    copies = 1000
-    while seconds(unit * copies) < min_seconds and len(unit) * copies * 4 <= max_chars:
-        copies *= 2
-    small, large = unit * copies, unit * (2 * copies)
-    best_small = best_large = float("inf")
-    for _ in range(7):
-        best_small, best_large = min(best_small, seconds(small)), min(best_large, seconds(large))
-    return best_large / best_small
 
 
 def test_separator_runs_stay_linear():

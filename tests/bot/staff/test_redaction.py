@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.staff.redaction import redact
+from tests.support import doubling_ratio
 
 
 @pytest.mark.parametrize(
@@ -92,26 +91,6 @@ CRAFTED = {
     "phone separators": "1(",
     "code-like groups": "k7 ",
 }
-
-
-def doubling_ratio(function, unit: str, min_seconds: float = 0.02, max_chars: int = 400_000) -> float:
-    """CPU time of `function` on 2n copies of `unit` over its time on n copies, with n grown until
-    a run takes `min_seconds`, the two sizes interleaved, best of seven each. Thread CPU time, so
-    other processes on the (shared) machine do not count. Linear work gives ~2, quadratic 4."""
-
-    def seconds(text):
-        start = time.thread_time()
-        function(text)
-        return time.thread_time() - start
-
-    copies = 1000
-    while seconds(unit * copies) < min_seconds and len(unit) * copies * 4 <= max_chars:
-        copies *= 2
-    small, large = unit * copies, unit * (2 * copies)
-    best_small = best_large = float("inf")
-    for _ in range(7):
-        best_small, best_large = min(best_small, seconds(small)), min(best_large, seconds(large))
-    return best_large / best_small
 
 
 @pytest.mark.parametrize("unit", CRAFTED.values(), ids=CRAFTED.keys())
