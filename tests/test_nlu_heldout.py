@@ -35,12 +35,7 @@ def training_texts() -> set[str]:
 def catalogue_ids() -> tuple[frozenset[str], frozenset[str]]:
     """(service ids, office ids) of the catalogue the bot ships."""
     offices = yaml.safe_load((CATALOGUE_DIR / "offices.yml").read_text(encoding="utf-8"))["offices"]
-    office_ids = frozenset(o["id"] for o in offices)
-    if (CATALOGUE_DIR / "services").is_dir():
-        return load_catalogue(CATALOGUE_DIR).ids(), office_ids
-    # until the catalogue is split into services/*.yml (same ids)
-    services = yaml.safe_load((CATALOGUE_DIR / "services.yml").read_text(encoding="utf-8"))["services"]
-    return frozenset(s["id"] for s in services), office_ids
+    return load_catalogue(CATALOGUE_DIR).ids(), frozenset(o["id"] for o in offices)
 
 
 def test_final_held_out_file_is_large_and_covers_every_intent():
