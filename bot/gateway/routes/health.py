@@ -29,7 +29,11 @@ async def _probe_rasa(rasa: RasaClient) -> str:
     return "ok"
 
 
-@router.get("/health", summary="State of the gateway and the services behind it")
+@router.get(
+    "/health",
+    summary="State of the gateway and the services behind it",
+    responses={503: {"description": 'Rasa, the action server or the backend is down (status "degraded")'}},
+)
 async def health(request: Request) -> JSONResponse:
     settings = request.app.state.settings
     async with httpx.AsyncClient(timeout=2) as client:

@@ -6,13 +6,13 @@ from datetime import date
 from typing import Literal
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, validator
 
 from bot.staff.inbox import InboxFilter, list_messages
 from bot.staff.reviews import bulk_confirm, domain_labels, review
 
 from .deps import ActingUser, Staff, StaffUserDep
-from .schemas import CHANGE, READ, errors
+from .schemas import CHANGE, MAX_ROW_ID, READ, check_row_id, errors, row_id_path
 
 router = APIRouter(prefix="/api", tags=["staff: Posteingang"])
 
@@ -84,6 +84,8 @@ class ReviewOut(BaseModel):
 class BulkIn(BaseModel):
     ids: list[int] = Field(..., max_items=500)
 
+    _row_ids = validator("ids", each_item=True, allow_reuse=True)(check_row_id)
+
 
 class BulkOut(BaseModel):
     confirmed: list[int]
@@ -109,7 +111,7 @@ def messages(
     rated_down: bool = False,
     reviewed: bool | None = None,
     q: str | None = Query(None, max_length=200),
-    before: int | None = None,
+    before: int | None = Query(None, ge=1, le=MAX_ROW_ID),
     limit: int = Query(50, ge=1, le=200),
 ) -> MessagePage:
     flt = InboxFilter(
@@ -133,7 +135,12 @@ def messages(
     summary="Confirm, correct or discard a message",
     responses={**CHANGE, **errors(404)},
 )
-def review_message(event_id: int, body: ReviewIn, user: ActingUser, ctx: Staff) -> ReviewOut:
+def review_message(
+    body: ReviewIn,
+    user: ActingUser,
+    ctx: Staff,
+    event_id: int = row_id_path("The tracker store's event id."),
+) -> ReviewOut:
     result = review(
         ctx.tracker,
         ctx.staff,

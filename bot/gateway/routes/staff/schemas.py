@@ -4,7 +4,25 @@ from __future__ import annotations
 
 from typing import Any
 
+from fastapi import Path
 from pydantic import BaseModel, Field
+
+# Row ids are SQL BIGINTs: a larger number names no row, and SQLite's driver cannot even bind it
+# (OverflowError, a 500), so such numbers are refused as invalid input.
+MAX_ROW_ID = 2**63 - 1
+INVALID_ROW_ID = f"muss eine Nummer zwischen 1 und {MAX_ROW_ID} sein"
+
+
+def row_id_path(description: str) -> Any:
+    """A path parameter naming a database row."""
+    return Path(..., ge=1, le=MAX_ROW_ID, description=description)
+
+
+def check_row_id(value: int) -> int:
+    """A row id in a request body; raises ValueError (a 422) outside the range of row ids."""
+    if not 1 <= value <= MAX_ROW_ID:
+        raise ValueError(INVALID_ROW_ID)
+    return value
 
 
 class ErrorOut(BaseModel):

@@ -12,7 +12,7 @@ from bot.staff.retrain import retrain
 from bot.staff.reviews import domain_labels, reviewed_examples
 
 from .deps import ActingUser, Staff, StaffUserDep
-from .schemas import CHANGE, READ, errors
+from .schemas import CHANGE, READ, errors, row_id_path
 
 router = APIRouter(prefix="/api", tags=["staff: Training"])
 
@@ -120,5 +120,5 @@ def recent_jobs(_user: StaffUserDep, ctx: Staff) -> list[JobOut]:
 
 
 @router.get("/jobs/{job_id}", response_model=JobOut, summary="A job's progress and result", responses=errors(401, 404))
-def job(job_id: int, _user: StaffUserDep, ctx: Staff) -> JobOut:
+def job(_user: StaffUserDep, ctx: Staff, job_id: int = row_id_path("The job's id.")) -> JobOut:
     return JobOut(**jobs.get(ctx.staff, job_id))

@@ -94,3 +94,19 @@ def test_bulk_confirm_reports_what_it_skipped(reviewer: TestClient, add_message:
 def test_bulk_confirm_needs_a_session_and_the_csrf_token(anonymous: TestClient, reviewer: TestClient):
     assert_not_logged_in(anonymous.post("/staff/api/messages/bulk-confirm", json={"ids": []}))
     assert_csrf_refused(reviewer.post("/staff/api/messages/bulk-confirm", json={"ids": []}, headers=NO_CSRF))
+
+
+def test_event_ids_no_database_row_can_have_are_invalid_input(reviewer: TestClient, add_message: Callable[..., int]):
+    """Ids beyond a SQL BIGINT overflowed SQLite's driver (a 500); now they are refused in German."""
+    add_message("Hallo")
+    too_large = 2**63
+    refusals = [
+        reviewer.post(f"/staff/api/messages/{too_large}/review", json={"decision": "discard"}),
+        reviewer.get("/staff/api/messages", params={"before": too_large}),
+        reviewer.post("/staff/api/messages/bulk-confirm", json={"ids": [1, too_large]}),
+    ]
+    for refused in refusals:
+        assert refused.status_code == 422 and refused.json()["detail"].startswith("Ungültige Anfrage"), refused.text
+    assert "ids.1: muss eine Nummer zwischen 1 und" in refusals[2].json()["detail"]
+    largest = reviewer.get("/staff/api/messages", params={"before": too_large - 1})
+    assert largest.status_code == 200 and len(largest.json()["items"]) == 1

@@ -118,3 +118,10 @@ def test_jobs_need_a_session_and_unknown_jobs_are_404(anonymous: TestClient, rev
     assert_not_logged_in(anonymous.get("/staff/api/jobs/1"))
     missing = reviewer.get("/staff/api/jobs/77")
     assert missing.status_code == 404 and missing.json()["detail"] == "Auftrag 77 wurde nicht gefunden."
+
+
+def test_job_ids_no_database_row_can_have_are_invalid_input(reviewer: TestClient):
+    """Found by schemathesis: 2**63 overflowed SQLite's driver, a 500."""
+    for job_id in (2**63, 10**30, 0):
+        refused = reviewer.get(f"/staff/api/jobs/{job_id}")
+        assert refused.status_code == 422 and refused.json()["detail"].startswith("Ungültige Anfrage"), job_id
