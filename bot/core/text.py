@@ -6,7 +6,9 @@ import re
 import unicodedata
 
 _FOLD = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# C0 control characters but tab, line feed and carriage return; DEL; and surrogate halves, which JSON
+# can escape ("\ud800") but no UTF-8 text can carry (encoding such a string raises).
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 
 
 def fold(text: str) -> str:
@@ -19,4 +21,5 @@ def tokens(text: str) -> list[str]:
 
 
 def strip_control_chars(text: str) -> str:
+    """`text` without control characters (tab and line breaks stay) and without lone surrogates."""
     return _CONTROL.sub("", text)

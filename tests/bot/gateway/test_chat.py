@@ -13,6 +13,7 @@ from channels.base import Button, IncomingMessage, OutgoingMessage
 from channels.port import ChatRefused
 from channels.webchat.sessions import SessionSigner, sender_for_web
 from tests.fakes.rasa import FakeRasa, Replies
+from tests.fuzz import ANY_TEXT
 
 FEES = '/ask_fees{"service": "reisepass"}'
 
@@ -60,14 +61,14 @@ def _shared_service() -> ChatService:
     return ChatService(RasaClient("http://127.0.0.1:9", 1), max_chars=2000)
 
 
-@given(st.text(max_size=3000))
+@given(st.text(max_size=3000) | ANY_TEXT)
 @settings(max_examples=200, deadline=None)
 def test_neutralise_never_leaves_a_command(text):
     cleaned = neutralise(text)
     assert not cleaned.startswith("/") and len(cleaned) <= len(text) and cleaned == cleaned.strip()
 
 
-@given(st.text(max_size=2500), st.one_of(st.none(), st.text(max_size=50)))
+@given(st.text(max_size=2500) | ANY_TEXT, st.one_of(st.none(), st.text(max_size=50), ANY_TEXT))
 @settings(max_examples=200, deadline=None)
 def test_clean_refuses_in_german_or_returns_bounded_text(text, payload):
     try:
@@ -76,6 +77,7 @@ def test_clean_refuses_in_german_or_returns_bounded_text(text, payload):
         assert isinstance(refused, (EmptyMessage, MessageTooLong)) and refused.text
         return
     assert 0 < len(cleaned) <= 2000 and not cleaned.startswith("/")
+    cleaned.encode("utf-8")  # lone surrogates are gone: the request to Rasa can be encoded
 
 
 def test_rate_limiter_slides():
@@ -128,6 +130,16 @@ async def test_the_answer_to_a_secret_prompt_is_sent_flagged():
     await service.handle(IncomingMessage("web:s", text="K7M2Q9", client="192.0.2.1"))
     await service.handle(IncomingMessage("web:s", text="Danke", client="192.0.2.1"))
     assert [body.get("metadata", {}).get("secret") for body in rasa.received] == [None, None, True, None]
+
+
+@pytest.mark.anyio
+async def test_a_lone_surrogate_reaches_rasa_stripped_not_as_rasa_down():
+    """Found by the fuzz run: '\\ud800' (valid JSON) made encoding the Rasa request fail, and the
+    citizen was told the bot was unreachable."""
+    rasa = FakeRasa()
+    service = ChatService(RasaClient("http://rasa.test", 1, transport=rasa.transport), max_chars=2000)
+    answer = await service.handle(IncomingMessage("web:u", text="Reise\ud800pass", client="192.0.2.1"))
+    assert answer == [OutgoingMessage("Echo: Reisepass")] and rasa.texts() == ["Reisepass"]
 
 
 @pytest.mark.anyio
