@@ -13,8 +13,12 @@ import random
 from collections.abc import Callable
 from typing import Any
 
+from hypothesis import strategies as st
+
 SEED = 12
 ORDINARY = "Was kostet ein Reisepass?"
+# For hypothesis: any code point, lone surrogates included (hypothesis leaves them out of text by default).
+ANY_TEXT = st.text(st.characters(exclude_categories=()) | st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF))
 
 _QUESTIONS = [
     ORDINARY,
@@ -165,3 +169,43 @@ def no_server_error(_ctx: object, response: Any, case: Any) -> None:
     documented = case.operation.definition.raw.get("responses", {})
     if status >= 500 and not (status == 503 and "503" in documented):
         raise AssertionError(f"{case.method} {case.path} answered {status}: {response.text[:500]}")
+
+
+# What the gateway answers instead of forwarding a message: each starts one of these German sentences.
+GERMAN_REFUSALS = (
+    "Ungültige Anfrage",  # a field the API's schema refuses (bot.infra.http_errors)
+    "Ihre Nachricht ist zu lang",
+    "Bitte schreiben Sie eine Nachricht.",
+    "Die Anfrage ist zu groß.",  # the body limit
+    "Diese Nachricht konnte ich nicht lesen.",  # WebSocket frames
+    "Bitte senden Sie Ihre Nachricht als Text.",
+    "Diese Nachricht ist zu groß.",
+)
+
+
+def assert_answered(messages: list[dict[str, Any]]) -> None:
+    """The bot said something: at least one message with text."""
+    assert messages and all(isinstance(m.get("text"), str) for m in messages), messages
+    assert any(m["text"].strip() for m in messages), messages
+
+
+def assert_refused_in_german(text: str) -> None:
+    assert text.startswith(GERMAN_REFUSALS), text[:300]
+
+
+def ws_answer(receive: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """The web chat's answer to one frame: its `bot` or `error` frame, after the `ack` and the typing
+    indicator around it (which are checked to come in pairs); an unreadable frame gets only the error."""
+    typing = False
+    while True:
+        event = receive()
+        if event["type"] == "ack":
+            continue
+        if event["type"] == "typing":
+            assert event["on"] and not typing, event
+            typing = True
+            continue
+        assert event["type"] in ("bot", "error"), event
+        if typing:
+            assert receive() == {"type": "typing", "on": False}
+        return event
