@@ -17,7 +17,7 @@ for candidate in "$$(pyenv root 2>/dev/null)/versions/$$(pyenv latest 3.10 2>/de
 done; exit 1
 endef
 
-.PHONY: help setup train run chat lint test test-unit bench bench-nlu bench-xsid clean
+.PHONY: help setup train run chat lint test test-unit audit bench bench-nlu bench-xsid clean
 
 help: ## Show this help
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-10s %s\n", $$1, $$2}'
@@ -73,6 +73,20 @@ test: $(CHROMIUM) setup $(AXE) lint ## Quality gate, then unit tests, then real-
 
 test-unit: setup ## Only the fast tier (no servers, no browser): seconds, for the edit-test loop
 	$(PY) -m pytest -m "$(UNIT)" $(PYTEST_ARGS)
+
+# pip-audit in a venv of its own: its dependencies (packaging, pip's) clash with Rasa's pins. It
+# audits constraints.txt, every package pinned, as it stands (--no-deps --disable-pip: nothing is
+# resolved or installed), against PyPI's vulnerability data (AUDIT_SERVICE=osv for OSV's); --strict:
+# a package that could not be looked up fails the audit instead of counting as clean.
+# Outside `make test`: it needs the network. Findings and what was done about them: docs/security.md.
+AUDIT_VENV := .venv-audit
+AUDIT_SERVICE ?= pypi
+$(AUDIT_VENV)/bin/pip-audit:
+	@py=$$($(find_python310)) || exit 1; "$$py" -m venv $(AUDIT_VENV)
+	$(AUDIT_VENV)/bin/python -m pip install --quiet "pip-audit==2.10.1"
+
+audit: $(AUDIT_VENV)/bin/pip-audit ## Known vulnerabilities in the pinned set (pip-audit; needs PyPI)
+	$(AUDIT_VENV)/bin/pip-audit -r constraints.txt --no-deps --disable-pip --strict -s $(AUDIT_SERVICE) --desc on --progress-spinner off
 
 # Ours vs Rasa's stock pipeline: 5-fold CV (stock: 2 folds, DIET is slow), the final held-out file,
 # training time, parse latency; about 50 minutes on 2 cores. BENCH_ARGS="--stock-k 5" for full CV.
