@@ -193,6 +193,15 @@ def assert_refused_in_german(text: str) -> None:
     assert text.startswith(GERMAN_REFUSALS), text[:300]
 
 
+def assert_chat_api_answer(response: Any) -> None:
+    """`POST /api/chat`'s answer to a hostile message: the bot's messages, or a German refusal."""
+    if response.status_code == 200:
+        assert_answered(response.json()["messages"])
+    else:
+        assert response.status_code in (413, 422), (response.status_code, response.text[:300])
+        assert_refused_in_german(response.json()["detail"])
+
+
 def ws_answer(receive: Callable[[], dict[str, Any]]) -> dict[str, Any]:
     """The web chat's answer to one frame: its `bot` or `error` frame, after the `ack` and the typing
     indicator around it (which are checked to come in pairs); an unreadable frame gets only the error."""

@@ -42,6 +42,10 @@ logger = logging.getLogger(__name__)
 
 PRIVATE_UMASK = 0o077  # files 0600, directories 0700
 RASA_TOKEN_VARIABLE = "BUERGERBOT_RASA_TOKEN"  # the gateway and staff tools send it to Rasa's API
+# The largest WebSocket frame the gateway reads: uvicorn closes a socket that sends a larger one
+# (1009, message too big) before the app sees it; smaller frames reach the web chat, which answers
+# any it cannot use (binary, over 64 KiB, malformed) with a German error frame.
+GATEWAY_WS_MAX_BYTES = 1_048_576
 ACTIONS_TOKEN_VARIABLE = "BUERGERBOT_ACTIONS_TOKEN"  # Rasa → action server (read by actions.server)
 # Rasa's endpoints.yml fills `${VAR}` from its environment: the token is not written to the file.
 ACTIONS_AUTH_HEADER = {"Authorization": "Bearer ${" + ACTIONS_TOKEN_VARIABLE + "}"}
@@ -240,7 +244,7 @@ class Stack:
                 "--ws",
                 "wsproto",
                 "--ws-max-size",
-                "1048576",
+                str(GATEWAY_WS_MAX_BYTES),
                 # Only BUERGERBOT_TRUSTED_PROXIES decides whom X-Forwarded-For is believed from.
                 "--no-proxy-headers",
                 "--no-access-log",
