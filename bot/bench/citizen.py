@@ -98,13 +98,13 @@ def parse_over_http(model: Path, texts: Sequence[str], work_dir: Path) -> tuple[
     stack.start(("rasa",))
     try:
         stack.wait_ready(timeout=600)
-        rasa = stack.rasa_api()
-        rasa.parse("warm-up")
         results, latencies = [], []
-        for text in texts:
-            started = time.perf_counter()
-            results.append(rasa.parse(text))
-            latencies.append((time.perf_counter() - started) * 1000)
+        with stack.rasa_api() as rasa:
+            rasa.parse("warm-up")
+            for text in texts:
+                started = time.perf_counter()
+                results.append(rasa.parse(text))
+                latencies.append((time.perf_counter() - started) * 1000)
     finally:
         stack.stop()
     return results, latencies

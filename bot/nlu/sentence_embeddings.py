@@ -24,6 +24,8 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import numpy as np
 from numpy.typing import NDArray
 
+from .e5.states_cache import shared_states
+
 if TYPE_CHECKING:
     from .e5.encoder import E5Encoder
     from .e5.weights import E5Image
@@ -117,9 +119,16 @@ class SentenceEmbedder:
         top = None
         if self._e5_layer:
             encoder, tokenizer = self._e5()
-            lower, upper = encoder.pools([tokenizer(text) for text in texts])
-            parts.append(lower)
-            top = upper if encoder.top > encoder.split else None
+            ids = [tokenizer(text) for text in texts]
+            if len(ids) == 1 and encoder.top == encoder.split:
+                # A citizen's message: its layer states also serve the service resolver.
+                states, pool = encoder.lower_one(ids[0])
+                shared_states().put(encoder.split, ids[0], states)
+                parts.append(pool[None])
+            else:
+                lower, upper = encoder.pools(ids)
+                parts.append(lower)
+                top = upper if encoder.top > encoder.split else None
         if use is not None:
             vectors = pending.result() if pending is not None else use.encode(list(texts))
             parts.append(np.asarray(vectors, np.float32).reshape(len(texts), -1))

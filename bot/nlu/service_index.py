@@ -7,7 +7,7 @@ use for a service (name, synonyms, keywords, description) and every life-event p
 Two signals, as public-sector service finders combine them:
 - lexical: idf-weighted character n-grams of folded words (typos, inflection, compounds):
   how much of a catalogue phrase appears in the message ("containment"), best phrase per service;
-- dense: e5 sentence embeddings ("query: " / "passage: ", e5's retrieval recipe), the cosine to
+- dense: e5 sentence embeddings (e5's "passage: " prefix for catalogue texts), the cosine to
   the best passage, minus the median over all services (removes the per-message baseline).
 They are summed with weights (`Weights`), chosen by cross-validation on tests/nlu/resolver_dev.yml.
 Life events ("Umzug", "Geburt") lead to their services; an event with several services yields a
@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, NamedTuple
+from typing import Any, Literal, NamedTuple, Protocol
 
 import numpy as np
 import scipy.sparse as sp
@@ -30,7 +30,16 @@ from bot.core.catalogue import Catalogue
 from bot.core.text import fold, tokens
 
 FloatArray = NDArray[np.float32]
-Embed = Callable[[Sequence[str]], FloatArray]  # texts -> L2-normalised rows
+
+
+class Embed(Protocol):
+    """L2-normalised sentence embeddings for retrieval (e5's passage/query roles)."""
+
+    def passages(self, texts: Sequence[str]) -> FloatArray: ...  # one row per text
+
+    def query(self, text: str) -> FloatArray: ...  # one vector
+
+
 Decision = Literal["answer", "choose", "none"]
 
 # Words that say what the citizen asks (or are plain function words), not which service: they
@@ -84,6 +93,7 @@ class Weights:
     margin: float = 0.05  # ... and its lead over the runner-up
     choose: float = 1.1  # below this nothing fits: "none"
     gap: float = 0.3  # candidates offered: within this distance of the top
+    named: float = 0.6  # bonus for a service the entity extractor (gazetteer) found by its name
 
 
 class Signals(NamedTuple):
@@ -217,9 +227,9 @@ class ServiceIndex:
         self._service_grams = (owners @ grams.tocsr()).minimum(1.0).tocsr()
         self._passages: FloatArray | None = None
         if embed is not None and all_texts:
-            self._passages = embed([f"passage: {t}" for t in all_texts])
-        position = {s.id: i for i, s in enumerate(self._services)}
-        self._event_services = [[position[s] for s in event.services if s in position] for event in self._events]
+            self._passages = embed.passages(all_texts)
+        self._position = {s.id: i for i, s in enumerate(self._services)}
+        self._event_services = [[self._position[s] for s in e.services if s in self._position] for e in self._events]
 
     @classmethod
     def build(cls, catalogue: Catalogue, embed: Embed | None = None, weights: Weights | None = None) -> ServiceIndex:
@@ -243,7 +253,7 @@ class ServiceIndex:
         coverage = self._lexical.coverage(present, mass, self._service_grams)
         if self._passages is None or self._embed is None:
             return Signals(containment, coverage, None)
-        cosine = self._passages @ self._embed([f"query: {text}"])[0]
+        cosine = self._passages @ self._embed.query(text)
         spread = max(float(np.std(cosine)), 1e-6)
         return Signals(containment, coverage, ((cosine - float(np.median(cosine))) / spread).astype(np.float32))
 
@@ -263,13 +273,26 @@ class ServiceIndex:
         return self.combine(self.signals(text))
 
     # --- decision --------------------------------------------------------------------------
-    def resolve(self, text: str) -> Resolution:
+    def resolve(self, text: str, named: Sequence[str] = ()) -> Resolution:
+        """The services `text` means; `named`: service ids an extractor found by name in it."""
         if not content_tokens(text) or not self._services:
             return NONE
-        return self.decide(*self.scores(text))
+        return self.decide(*self.scores(text), named=named)
 
-    def decide(self, direct: FloatArray, events: FloatArray) -> Resolution:
-        """answer / choose / none from the service and life-event scores."""
+    def decide(self, direct: FloatArray, events: FloatArray, named: Sequence[str] = ()) -> Resolution:
+        """answer / choose / none from the service and life-event scores. `named`: services an
+        extractor found by name; they get the `named` bonus, and a choice led by one of them
+        becomes its answer (the citizen wrote its name)."""
+        positions = [self._position[s] for s in named if s in self._position]
+        if positions:
+            direct = direct.copy()
+            direct[positions] += self.weights.named
+        resolution = self._decide(direct, events)
+        if resolution.decision == "choose" and resolution.candidates[0].id in named:
+            return Resolution("answer", resolution.candidates[:1], resolution.life_event)
+        return resolution
+
+    def _decide(self, direct: FloatArray, events: FloatArray) -> Resolution:
         w = self.weights
         combined = direct.copy()
         event = int(np.argmax(events)) if len(events) else -1
@@ -284,10 +307,10 @@ class ServiceIndex:
         life_event = self._events[event].id if event_services and float(events[event]) >= w.choose else None
         if led_by_event and len(event_services) > 1:
             # The situation led here: answer only if the message also names one of its services.
-            named = sorted(event_services, key=lambda i: -direct[i])
-            lead = float(direct[named[0]]) - max((float(direct[i]) for i in named[1:]), default=0.0)
-            if direct[named[0]] >= w.answer and lead >= w.margin:
-                return Resolution("answer", self._candidates(named[:1], combined), life_event)
+            mentioned = sorted(event_services, key=lambda i: -direct[i])
+            lead = float(direct[mentioned[0]]) - max((float(direct[i]) for i in mentioned[1:]), default=0.0)
+            if direct[mentioned[0]] >= w.answer and lead >= w.margin:
+                return Resolution("answer", self._candidates(mentioned[:1], combined), life_event)
             prior = {i: w.event_order / (1 + rank) for rank, i in enumerate(event_services)}
             offered = sorted(event_services, key=lambda i: -(direct[i] + prior[i]))
             return Resolution("choose", self._candidates(offered[:3], combined), life_event)

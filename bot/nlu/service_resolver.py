@@ -38,8 +38,11 @@ from rasa.shared.nlu.training_data.message import Message
 
 from bot.core.catalogue import CatalogueError
 from bot.core.text import fold, tokens
+from bot.infra.paths import MODELS_DIR
 
 from .catalogue_source import CatalogueSource
+from .e5.states_cache import shared_states
+from .e5.vector_file import read_vectors, vector_file, write_vectors
 from .service_index import FloatArray, Resolution, ServiceIndex, Weights
 
 logger = logging.getLogger(__name__)
@@ -61,11 +64,20 @@ _GUARDED: dict[str, frozenset[str]] = {
 
 
 class E5Retrieval:
-    """e5 sentence embeddings for retrieval: the L2-normalised mean pool of layer `layer`, with
-    e5's "query: " / "passage: " prefixes in the texts. Embeddings are cached per text."""
+    """e5 sentence embeddings for retrieval: the L2-normalised mean pool of layer `layer`.
 
-    def __init__(self, layer: int) -> None:
-        self.layer = layer
+    Passages carry e5's "passage: " prefix and are cached per text. A query is the message as it
+    is, without e5's "query: " prefix: then its token ids are the intent classifier's, whose
+    layer-`reuse` states (`bot.nlu.e5.states_cache`) let this encoder run only layers
+    `reuse`..`layer` (the prefix was worth less than a point on the resolver's dev set,
+    docs/benchmarks.md). Without those states it runs the lower layers itself. With `store`,
+    passage vectors are also kept on disk there (`bot.nlu.e5.vector_file`), so a restart embeds
+    only new catalogue texts."""
+
+    def __init__(self, layer: int, reuse: int = 0, store: Path | None = None) -> None:
+        self.layer, self.reuse = layer, reuse if 0 < reuse < layer else 0
+        self._store = vector_file(store, layer) if store else None
+        self._stored = False
         self._encoder: Any = None
         self._tokenizer: Any = None
         self._cache: dict[str, FloatArray] = {}
@@ -73,34 +85,48 @@ class E5Retrieval:
 
     def _load(self) -> None:
         if self._encoder is None:
-            from .e5.encoder import E5Encoder
+            from .e5.encoder import E5Encoder, truncate
             from .e5.weights import load_image
 
             image = load_image()
-            tokenize, limit = image.tokenizer, image.dims.positions
+            encoder = E5Encoder(image, split=self.reuse or self.layer, top=self.layer)
+            tokenize = image.tokenizer
+            self._encoder = encoder
+            self._tokenizer = lambda text: truncate(tokenize(text), encoder.max_tokens)
 
-            def tokenizer(text: str) -> list[int]:
-                # At most as many ids as the position table covers (a long message is cut), keeping EOS.
-                ids: list[int] = tokenize(text)
-                return ids if len(ids) <= limit else [*ids[: limit - 1], ids[-1]]
+    def _top(self, lower: FloatArray, upper: FloatArray) -> FloatArray:
+        """The L2-normalised pool of layer `layer` from `E5Encoder.pools`' two results."""
+        if not self.reuse:
+            return np.asarray(lower, np.float32)
+        norms = np.maximum(np.linalg.norm(upper, axis=-1, keepdims=True), 1e-12)
+        return np.asarray(upper / norms, np.float32)
 
-            self._encoder, self._tokenizer = E5Encoder(image, split=self.layer, top=self.layer), tokenizer
+    def passages(self, texts: Sequence[str]) -> FloatArray:
+        with self._lock:
+            if self._store and not self._stored:
+                self._cache.update(read_vectors(self._store))
+                self._stored = True
+            missing = [t for t in dict.fromkeys(texts) if t not in self._cache]
+            if missing:
+                self._load()
+                lower, upper = self._encoder.pools([self._tokenizer(f"passage: {t}") for t in missing])
+                self._cache.update(zip(missing, self._top(lower, upper), strict=True))
+                if self._store:
+                    write_vectors(self._store, {t: self._cache[t] for t in texts})
+            return np.vstack([self._cache[t] for t in texts])
 
-    def __call__(self, texts: Sequence[str]) -> FloatArray:
+    def query(self, text: str) -> FloatArray:
         with self._lock:
             self._load()
-            missing = [t for t in dict.fromkeys(texts) if t not in self._cache]
-            if len(missing) == 1:
-                vector, _ = self._encoder.pools([self._tokenizer(missing[0])])
-                self._cache[missing[0]] = np.asarray(vector[0], np.float32)
-            elif missing:
-                vectors, _ = self._encoder.lower([self._tokenizer(t) for t in missing])
-                self._cache.update(zip(missing, np.asarray(vectors, np.float32), strict=True))
-            result = np.vstack([self._cache[t] for t in texts])
-            for text in texts:  # queries are not worth keeping; passages are
-                if text.startswith("query: "):
-                    self._cache.pop(text, None)
-            return result
+            ids = self._tokenizer(text)
+            states = shared_states().get(self.reuse, ids) if self.reuse else None
+            if states is None:
+                states, pool = self._encoder.lower_one(ids)
+                if not self.reuse:
+                    return np.asarray(pool, np.float32)
+            upper = self._encoder.upper_one(states)
+            vector: FloatArray = self._top(upper[None], upper[None])[0]
+            return vector
 
 
 def guarded_intent(
@@ -130,6 +156,8 @@ class ServiceResolver(GraphComponent, EntityExtractorMixin):
         defaults = Weights()
         return {
             "e5_layer": 12,  # layer whose mean pool is the dense signal (0 = lexical only)
+            "e5_reuse_layer": 8,  # continue from the intent classifier's states of this layer (0 = never)
+            "vector_dir": str(MODELS_DIR / "cache"),  # passage embeddings kept between starts ("" = none)
             "check_seconds": 5.0,  # how often to look for changed catalogue files
             "catalogue_dir": None,  # default: BUERGERBOT_CATALOGUE_DIR or data/catalogue
             "guard_score": defaults.answer,  # resolver score that overrides goodbye/case_status/...
@@ -154,7 +182,9 @@ class ServiceResolver(GraphComponent, EntityExtractorMixin):
         merged = {**cls.get_default_config(), **config}
         directory = Path(merged["catalogue_dir"]) if merged["catalogue_dir"] else None
         source = CatalogueSource(directory, check_seconds=float(merged["check_seconds"]))
-        embed = E5Retrieval(int(merged["e5_layer"])) if merged["e5_layer"] else None
+        store = Path(merged["vector_dir"]) if merged["vector_dir"] else None
+        layer, reuse = int(merged["e5_layer"]), int(merged["e5_reuse_layer"])
+        embed = E5Retrieval(layer, reuse, store) if layer else None
         component = cls(config, source, embed)
         component.rebuild()
         return component
@@ -178,6 +208,24 @@ class ServiceResolver(GraphComponent, EntityExtractorMixin):
                 "service index built: %d services, %d life events", len(catalogue.services), len(catalogue.life_events)
             )
 
+    def _agreeing_entities(
+        self, entities: list[dict[str, Any]], resolution: Resolution, text: str
+    ) -> list[dict[str, Any]]:
+        """The message's entities with the `service` the resolution decided: the extractor's
+        service entities weighed in (`Weights.named`), but the resolution decides, so the answer
+        the actions give is the one it scored. An office named ("Wann hat das Standesamt
+        offen?") keeps the message about the office."""
+        if not resolution.names_topic:
+            return entities  # a message without a topic word of its own ("Und was kostet das?")
+        answer = resolution.candidates[0].id if resolution.decision == "answer" else None
+        kept = [e for e in entities if e.get("entity") != "service" or e.get("value") == answer]
+        if answer is None or any(e.get("entity") in ("service", "office") for e in kept):
+            return kept
+        top = resolution.candidates[0]
+        entity = {"entity": "service", "start": 0, "end": len(text), "value": top.id, "confidence_entity": top.score}
+        added: list[dict[str, Any]] = self.add_extractor_name([entity])
+        return kept + added
+
     def _current_index(self) -> ServiceIndex | None:
         if self._source.changed():
             self.rebuild()
@@ -194,21 +242,11 @@ class ServiceResolver(GraphComponent, EntityExtractorMixin):
 
     def _resolve(self, message: Message, index: ServiceIndex) -> None:
         text = message.get(TEXT) or ""
-        resolution = index.resolve(text)
-        result = resolution.as_dict()
         entities: list[dict[str, Any]] = message.get(ENTITIES) or []
-        named = {e.get("entity") for e in entities}
-        # An office named ("Wann hat das Standesamt offen?") is about the office, not a service.
-        if resolution.decision == "answer" and not named & {"service", "office"}:
-            top = resolution.candidates[0]
-            entity = {
-                "entity": "service",
-                "start": 0,
-                "end": len(text),
-                "value": top.id,
-                "confidence_entity": top.score,
-            }
-            message.set(ENTITIES, entities + self.add_extractor_name([entity]), add_to_output=True)
+        named = [str(e.get("value")) for e in entities if e.get("entity") == "service"]
+        resolution = index.resolve(text, named)
+        result = resolution.as_dict()
+        message.set(ENTITIES, self._agreeing_entities(entities, resolution, text), add_to_output=True)
         intent = message.get(INTENT) or {}
         replacement = guarded_intent(
             intent.get("name") or "",

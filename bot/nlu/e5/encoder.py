@@ -102,6 +102,13 @@ class E5Encoder(tf.Module):
         self._full_single = tf.function(
             lambda ids: self._full(ids, None), input_signature=[tf.TensorSpec([1, None], tf.int32)]
         )
+        self._lower_single = tf.function(
+            lambda ids: self._lower(ids, None), input_signature=[tf.TensorSpec([1, None], tf.int32)]
+        )
+        self._upper_single = tf.function(
+            lambda states: mean_pool(self.run(states, None, self.split, self.top), None),
+            input_signature=[tf.TensorSpec([1, None, self.hidden], tf.float32)],
+        )
 
     def upper_weights(self) -> list[NDArray[np.float32]]:
         return [v.numpy() for v in self.trainable]
@@ -183,3 +190,15 @@ class E5Encoder(tf.Module):
             low, up = self._full_batch(*pad([ids[i] for i in batch]))
             lower[batch], upper[batch] = low.numpy(), up.numpy()
         return lower, upper
+
+    def lower_one(self, ids: list[int]) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
+        """One text, unpadded: the token states of layer `split` (T, H) and their L2-normalised
+        mean pool (H,)."""
+        states, pooled = self._lower_single(np.asarray([ids], np.int32))
+        return states.numpy()[0], pooled.numpy()[0]
+
+    def upper_one(self, states: NDArray[np.float32]) -> NDArray[np.float32]:
+        """Mean pool (H,) of layer `top`, from one text's layer-`split` token states (T, H)."""
+        pooled = self._upper_single(np.asarray(states, np.float32)[None])
+        result: NDArray[np.float32] = pooled.numpy()[0]
+        return result

@@ -162,15 +162,16 @@ def test_close_services_are_offered_best_first(catalogue: Catalogue) -> None:
 def test_dense_signal_finds_a_service_by_meaning(catalogue: Catalogue) -> None:
     """A fake embedding that places "Welpe" next to the dog tax: the dense part alone finds it."""
 
-    def embed(texts: Any) -> np.ndarray:
-        rows = []
-        for text in texts:
+    class DogEmbed:
+        def passages(self, texts: Any) -> np.ndarray:
+            return np.vstack([self.query(text) for text in texts])
+
+        def query(self, text: str) -> np.ndarray:
             dog = "hund" in text.lower() or "welpe" in text.lower()
-            rows.append([1.0, 0.0] if dog else [0.0, 1.0])
-        return np.asarray(rows, np.float32)
+            return np.asarray([1.0, 0.0] if dog else [0.0, 1.0], np.float32)
 
     weights = Weights(lexical=0.0, coverage=0.0, dense=1.0, answer=0.5, choose=0.3)
-    index = ServiceIndex.build(catalogue, embed=embed, weights=weights)
+    index = ServiceIndex.build(catalogue, embed=DogEmbed(), weights=weights)
     resolution = index.resolve("Wir haben einen Welpen")
     assert resolution.decision == "answer" and top(resolution) == "hundesteuer"
     lexical_only = ServiceIndex.build(catalogue, weights=LEXICAL).resolve("Wir haben einen Welpen")
@@ -250,10 +251,40 @@ def test_the_component_adds_the_resolution_and_the_service_entity(resolver: Serv
     assert "service_resolution" in out.as_dict(only_output_properties=True)
 
 
-def test_an_extracted_service_entity_is_kept(resolver: ServiceResolver) -> None:
-    named = {"entity": "service", "value": "reisepass", "start": 0, "end": 4}
+def test_an_extracted_service_entity_that_agrees_is_kept(resolver: ServiceResolver) -> None:
+    named = {"entity": "service", "value": "kfz_zulassung", "start": 16, "end": 29}
     [out] = resolver.process([message("Ich möchte mein Auto zulassen", entities=[named])])
     assert out.get("entities") == [named]
+
+
+def test_the_resolution_decides_over_an_extracted_service_entity(resolver: ServiceResolver) -> None:
+    """The actions answer the message's `service` entity: it must be the service the resolution
+    decided, so an extractor's other guess is dropped (the answer is the one the bench scores)."""
+    office = {"entity": "office", "value": "zulassungsstelle", "start": 0, "end": 4}
+    wrong = {"entity": "service", "value": "hundesteuer", "start": 0, "end": 4}
+    [out] = resolver.process([message("Ich möchte mein Auto zulassen", entities=[wrong])])
+    assert [(e["value"], e["extractor"]) for e in out.get("entities")] == [("kfz_zulassung", "ServiceResolver")]
+    [chosen] = resolver.process([message("Ich habe ein Auto gekauft", entities=[wrong, office])])
+    assert chosen.get("service_resolution")["decision"] == "choose"
+    assert chosen.get("entities") == [office]  # a choice: no service entity, the citizen picks one
+
+
+def test_a_choice_led_by_a_named_service_becomes_its_answer(catalogue: Catalogue) -> None:
+    index = ServiceIndex.build(catalogue, embed=None, weights=Weights(dense=0.0, named=0.0, answer=5.0, choose=0.5))
+    text = "Auto zulassen oder umschreiben"
+    assert index.resolve(text).decision == "choose"
+    first = top(index.resolve(text))
+    named = index.resolve(text, named=[first])
+    assert named.decision == "answer" and top(named) == first
+    other = next(c.id for c in index.resolve(text).candidates if c.id != first)
+    assert index.resolve(text, named=[other]).decision == "choose"  # not first: still a choice
+    assert index.resolve(text, named=["no_such_service"]) == index.resolve(text)
+
+
+def test_a_named_service_gets_the_bonus(catalogue: Catalogue) -> None:
+    weights = Weights(dense=0.0, named=3.0, answer=1.0, choose=0.5)
+    index = ServiceIndex.build(catalogue, embed=None, weights=weights)
+    assert top(index.resolve("Ich möchte mein Auto zulassen", named=["hundesteuer"])) == "hundesteuer"
 
 
 def test_the_component_keeps_a_service_question_from_goodbye(resolver: ServiceResolver) -> None:
@@ -291,6 +322,39 @@ def test_e5_retrieval_embeds_long_messages_and_caches_passages() -> None:
     from bot.nlu.service_resolver import E5Retrieval
 
     embed = E5Retrieval(layer=2)  # few layers: the same code path, less time
-    vectors = embed(["passage: Hundesteuer", "query: " + "Hund " * 2000])
-    assert vectors.shape[0] == 2 and np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-3)
-    assert "passage: Hundesteuer" in embed._cache and not any(t.startswith("query: ") for t in embed._cache)
+    passages = embed.passages(["Hundesteuer", "Hundesteuer", "Fischereischein"])
+    query = embed.query("Hund " * 2000)
+    assert passages.shape[0] == 3 and query.shape == passages.shape[1:]
+    assert np.allclose(np.linalg.norm(passages, axis=1), 1.0, atol=1e-3)
+    assert np.isclose(np.linalg.norm(query), 1.0, atol=1e-3)
+    assert set(embed._cache) == {"Hundesteuer", "Fischereischein"}  # passages are kept, queries not
+
+
+@pytest.mark.slow
+def test_e5_retrieval_continues_from_the_intent_classifiers_states() -> None:
+    """A query whose lower-layer states the intent classifier left behind gets the same vector
+    as one encoded from scratch (and the states are really used)."""
+    from bot.nlu.e5.states_cache import shared_states
+    from bot.nlu.sentence_embeddings import SentenceEmbedder
+    from bot.nlu.service_resolver import E5Retrieval
+
+    text = "Ich bin umgezogen und muss mich ummelden"
+    scratch = E5Retrieval(layer=4, reuse=2).query(text)
+    SentenceEmbedder(e5_layer=2, use=False).embed([text])  # leaves its layer-2 states
+    reusing = E5Retrieval(layer=4, reuse=2)
+    reusing._load()
+    reusing._encoder.lower_one = None  # would fail if it ran the lower layers itself
+    assert np.allclose(reusing.query(text), scratch, atol=1e-4)
+    assert np.allclose(E5Retrieval(layer=4).query(text), scratch, atol=1e-4)
+    assert shared_states().get(2, reusing._tokenizer(text)) is not None
+
+
+@pytest.mark.slow
+def test_passage_vectors_are_kept_on_disk_between_starts(tmp_path: Path) -> None:
+    from bot.nlu.service_resolver import E5Retrieval
+
+    first = E5Retrieval(layer=2, store=tmp_path).passages(["Hundesteuer", "Fischereischein"])
+    again = E5Retrieval(layer=2, store=tmp_path)
+    assert np.allclose(again.passages(["Fischereischein", "Hundesteuer"]), first[::-1])
+    assert again._encoder is None  # nothing was embedded: the encoder was never loaded
+    assert E5Retrieval(layer=2, store=tmp_path).passages(["Hundemarke"]).shape == (1, first.shape[1])
