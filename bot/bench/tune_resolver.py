@@ -7,10 +7,13 @@ point of a grid. It reports the k-fold estimate (weights picked on k-1 folds, sc
 held-back fold) and the weights that score best on the whole dev set, to be copied into
 `bot.nlu.service_index.Weights`.
 
-Objective per question (`utility`): a right service first +2, right but only among the offered
-buttons +1, a wrong answer -3, for a question about a service the catalogue does not have an
-answer -3 and a choice -1; "none" 0. A wrong answer costs more than a question back gains,
-because a citizen who is sent to the wrong service may not notice.
+Objective per question (`utility`): the right service answered +2, first among the offered
+buttons +1.5, further down +1, a wrong answer -3, for a question about a service the catalogue
+does not have an answer -6 (the issue: never a confident wrong service there) and a choice -1;
+"none" 0. A wrong answer costs more than a question
+back gains, because a citizen who is sent to the wrong service may not notice; a choice costs a
+click. (The grid was moved where the best point lay on its edge: answer, choose, coverage;
+description, event and named sat at one value in every earlier run and are fixed.)
 """
 
 from __future__ import annotations
@@ -34,18 +37,18 @@ DEV_FILE = REPO_ROOT / "tests" / "nlu" / "resolver_dev.yml"
 
 # Score weights change the ranking (combine); decision weights only the answer/choose/none cut.
 SCORE_GRID: dict[str, Sequence[float]] = {
-    "dense": (0.08, 0.12, 0.18),
-    "coverage": (0.9, 1.3, 1.7),
-    "description": (0.4, 0.6),
-    "event": (1.0, 1.2),
+    "dense": (0.12, 0.18, 0.25),
+    "coverage": (1.3, 1.7, 2.1),
+    "description": (0.4,),
+    "event": (1.0,),
 }
 DECISION_GRID: dict[str, Sequence[float]] = {
-    "answer": (1.7, 2.0, 2.3, 2.6),
+    "answer": (2.3, 2.6, 3.0),
     "margin": (0.15, 0.3, 0.45),
-    "choose": (1.0, 1.2, 1.4),
-    "gap": (0.3, 0.5),
-    "named": (0.0, 0.3, 0.6),
-    "event_order": (0.1, 0.3, 0.6),
+    "choose": (1.4, 1.6, 1.8, 2.0, 2.2),
+    "gap": (0.5, 0.7),
+    "named": (0.0,),
+    "event_order": (0.1, 0.3),
 }
 
 
@@ -64,17 +67,17 @@ def read_dev(path: Path = DEV_FILE) -> list[DevQuestion]:
     return [DevQuestion(str(q["text"]), frozenset(() if q.get("none") else q["services"])) for q in raw]
 
 
-def utility(question: DevQuestion, resolution: Resolution) -> int:
+def utility(question: DevQuestion, resolution: Resolution) -> float:
     ids = [c.id for c in resolution.candidates]
     if question.out_of_catalogue:
-        return {"answer": -3, "choose": -1}.get(resolution.decision, 0)
+        return {"answer": -6.0, "choose": -1.0}.get(resolution.decision, 0.0)
     if resolution.decision == "none" or not ids:
-        return 0
-    if ids[0] in question.services:
-        return 2
+        return 0.0
     if resolution.decision == "answer":
-        return -3
-    return 1 if question.services & set(ids) else 0
+        return 2.0 if ids[0] in question.services else -3.0
+    if ids[0] in question.services:
+        return 1.5
+    return 1.0 if question.services & set(ids) else 0.0
 
 
 @dataclass(frozen=True)
@@ -146,9 +149,9 @@ def resolutions_for(index: ServiceIndex, observed: Sequence[Observed], weights: 
 
 def outcomes(
     index: ServiceIndex, observed: Sequence[Observed], questions: Sequence[DevQuestion], candidates: Sequence[Weights]
-) -> NDArray[np.int32]:
+) -> NDArray[np.float32]:
     """utility[c, q] for every candidate weighting c and question q."""
-    table = np.zeros((len(candidates), len(questions)), np.int32)
+    table = np.zeros((len(candidates), len(questions)), np.float32)
     scored: dict[tuple[float, ...], list[tuple[Any, Any]]] = {}
     for row, weights in enumerate(candidates):
         index.weights = weights
@@ -167,7 +170,7 @@ def folds(n: int, k: int, seed: int) -> list[NDArray[np.intp]]:
     return [order[i::k] for i in range(k)]
 
 
-def cross_validated(table: NDArray[np.int32], k: int, seed: int) -> list[tuple[NDArray[np.intp], int]]:
+def cross_validated(table: NDArray[np.float32], k: int, seed: int) -> list[tuple[NDArray[np.intp], int]]:
     """Per fold, its questions and the weighting picked on the other folds (the first best: the
     grid's order breaks ties)."""
     picks = []

@@ -79,21 +79,20 @@ def _ngrams(words: Sequence[str]) -> Counter[str]:
 class Weights:
     """How the signals combine and when the index answers; tuned on the dev set (see module doc)."""
 
-    # 5-fold cross-validation on tests/nlu/resolver_dev.yml (166 questions, 153 services, e5 layer 12)
-    # over a grid; these values scored best on all of it (objective: right among the offered plus
-    # right answered, minus three per wrong answer and per answer to an out-of-catalogue question,
-    # minus one per choice offered for an out-of-catalogue question).
+    # `python -m bot.bench.tune_resolver`: 5-fold CV over tests/nlu/resolver_dev.yml (331 questions,
+    # 45 about services the catalogue lacks; 153 services, e5 layer 12) over a grid, objective and
+    # figures in docs/benchmarks.md; these values score best on all of it (2026-12-04).
     lexical: float = 1.0
-    dense: float = 0.08  # per z-score unit of the e5 cosine
-    coverage: float = 0.9  # bonus for the share of the message a service's names explain
-    description: float = 0.6  # a description match counts less than a name or synonym match
+    dense: float = 0.12  # per z-score unit of the e5 cosine
+    coverage: float = 2.1  # bonus for the share of the message a service's names explain
+    description: float = 0.4  # a description match counts less than a name or synonym match
     event: float = 1.0  # a life-event phrase match, relative to a service phrase match
     event_order: float = 0.1  # bonus for an event's first (most common) services when offering them
-    answer: float = 1.7  # top score needed to answer
-    margin: float = 0.05  # ... and its lead over the runner-up
-    choose: float = 1.1  # below this nothing fits: "none"
-    gap: float = 0.3  # candidates offered: within this distance of the top
-    named: float = 0.6  # bonus for a service the entity extractor (gazetteer) found by its name
+    answer: float = 3.0  # top score needed to answer
+    margin: float = 0.15  # ... and its lead over the runner-up
+    choose: float = 1.8  # below this nothing fits: "none"
+    gap: float = 0.5  # candidates offered: within this distance of the top
+    named: float = 0.0  # bonus for a service the entity extractor (gazetteer) found by its name
 
 
 class Signals(NamedTuple):

@@ -17,11 +17,11 @@ ELSEWHERE = DevQuestion("gibt es nicht", frozenset())
 
 def test_utility_rewards_right_first_over_offered_and_punishes_wrong_answers() -> None:
     assert utility(ABOUT_A, Resolution("answer", (A,))) == 2
-    assert utility(ABOUT_A, Resolution("choose", (A, B))) == 2
+    assert utility(ABOUT_A, Resolution("choose", (A, B))) == 1.5
     assert utility(ABOUT_A, Resolution("choose", (B, A))) == 1
     assert utility(ABOUT_A, Resolution("none")) == 0
     assert utility(ABOUT_A, Resolution("answer", (B,))) == -3
-    assert utility(ELSEWHERE, Resolution("answer", (B,))) == -3
+    assert utility(ELSEWHERE, Resolution("answer", (B,))) == -6
     assert utility(ELSEWHERE, Resolution("choose", (A, B))) == -1
     assert utility(ELSEWHERE, Resolution("none")) == 0
 
@@ -49,7 +49,7 @@ def test_read_dev(tmp_path: Path) -> None:
 def test_each_fold_is_scored_with_weights_picked_on_the_other_folds() -> None:
     # Weighting 0 is best on every question but those of fold 0, where weighting 1 is.
     held = folds(10, k=2, seed=0)
-    table = np.zeros((2, 10), np.int32)
+    table = np.zeros((2, 10), np.float32)
     table[0] = 2
     table[1, held[0]] = 3
     picks = cross_validated(table, k=2, seed=0)

@@ -282,7 +282,7 @@ def test_a_choice_led_by_a_named_service_becomes_its_answer(catalogue: Catalogue
 
 
 def test_a_named_service_gets_the_bonus(catalogue: Catalogue) -> None:
-    weights = Weights(dense=0.0, named=3.0, answer=1.0, choose=0.5)
+    weights = Weights(dense=0.0, coverage=0.9, named=5.0, answer=1.0, choose=0.5)
     index = ServiceIndex.build(catalogue, embed=None, weights=weights)
     assert top(index.resolve("Ich möchte mein Auto zulassen", named=["hundesteuer"])) == "hundesteuer"
 
