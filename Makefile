@@ -93,6 +93,9 @@ audit: $(AUDIT_VENV)/bin/pip-audit ## Known vulnerabilities in the pinned set (p
 bench: setup ## CV + held-out NLU benchmark against Rasa's stock pipeline, into docs/benchmarks.md
 	$(PY) -m bot.bench.citizen $(BENCH_ARGS)
 
+tune-resolver: setup ## Service resolver weights by 5-fold CV on its dev set (tests/nlu/resolver_dev.yml); a few minutes
+	$(PY) -m bot.bench.tune_resolver $(TUNE_ARGS)
+
 MASSIVE ?= ../shared/benchmarks/massive-de/de-DE.jsonl
 bench-nlu: setup ## NLU pipeline on MASSIVE de-DE (MASSIVE=path): accuracy, slot F1, time, latency vs a baseline
 	$(PY) -m bot.bench.massive $(MASSIVE)
