@@ -17,7 +17,7 @@ for candidate in "$$(pyenv root 2>/dev/null)/versions/$$(pyenv latest 3.10 2>/de
 done; exit 1
 endef
 
-.PHONY: help setup train run chat lint test test-unit audit bench bench-nlu bench-xsid clean
+.PHONY: help setup train run chat lint test test-unit audit bench tune-resolver bench-nlu bench-xsid clean
 
 help: ## Show this help
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-10s %s\n", $$1, $$2}'
