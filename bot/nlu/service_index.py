@@ -92,7 +92,6 @@ class Weights:
     margin: float = 0.15  # ... and its lead over the runner-up
     choose: float = 1.8  # below this nothing fits: "none"
     gap: float = 0.5  # candidates offered: within this distance of the top
-    named: float = 0.0  # bonus for a service the entity extractor (gazetteer) found by its name
 
 
 class Signals(NamedTuple):
@@ -227,8 +226,8 @@ class ServiceIndex:
         self._passages: FloatArray | None = None
         if embed is not None and all_texts:
             self._passages = embed.passages(all_texts)
-        self._position = {s.id: i for i, s in enumerate(self._services)}
-        self._event_services = [[self._position[s] for s in e.services if s in self._position] for e in self._events]
+        position = {s.id: i for i, s in enumerate(self._services)}
+        self._event_services = [[position[s] for s in event.services if s in position] for event in self._events]
 
     @classmethod
     def build(cls, catalogue: Catalogue, embed: Embed | None = None, weights: Weights | None = None) -> ServiceIndex:
@@ -280,12 +279,8 @@ class ServiceIndex:
 
     def decide(self, direct: FloatArray, events: FloatArray, named: Sequence[str] = ()) -> Resolution:
         """answer / choose / none from the service and life-event scores. `named`: services an
-        extractor found by name; they get the `named` bonus, and a choice led by one of them
-        becomes its answer (the citizen wrote its name)."""
-        positions = [self._position[s] for s in named if s in self._position]
-        if positions:
-            direct = direct.copy()
-            direct[positions] += self.weights.named
+        extractor found by name; a choice led by one of them becomes its answer (the citizen wrote
+        its name). A score bonus for them was tried and chosen 0 by every CV run."""
         resolution = self._decide(direct, events)
         if resolution.decision == "choose" and resolution.candidates[0].id in named:
             return Resolution("answer", resolution.candidates[:1], resolution.life_event)

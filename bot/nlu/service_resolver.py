@@ -95,11 +95,9 @@ class E5Retrieval:
             self._tokenizer = lambda text: truncate(tokenize(text), encoder.max_tokens)
 
     def _top(self, lower: FloatArray, upper: FloatArray) -> FloatArray:
-        """The L2-normalised pool of layer `layer` from `E5Encoder.pools`' two results."""
-        if not self.reuse:
-            return np.asarray(lower, np.float32)
-        norms = np.maximum(np.linalg.norm(upper, axis=-1, keepdims=True), 1e-12)
-        return np.asarray(upper / norms, np.float32)
+        """The L2-normalised pool of layer `layer` from `E5Encoder.pools`' two results (the lower
+        pool is already normalised; without `reuse` it is layer `layer`'s)."""
+        return np.asarray(lower if not self.reuse else _normalised(upper), np.float32)
 
     def passages(self, texts: Sequence[str]) -> FloatArray:
         with self._lock:
@@ -124,9 +122,12 @@ class E5Retrieval:
                 states, pool = self._encoder.lower_one(ids)
                 if not self.reuse:
                     return np.asarray(pool, np.float32)
-            upper = self._encoder.upper_one(states)
-            vector: FloatArray = self._top(upper[None], upper[None])[0]
-            return vector
+            return _normalised(self._encoder.upper_one(states))
+
+
+def _normalised(vectors: FloatArray) -> FloatArray:
+    norms = np.maximum(np.linalg.norm(vectors, axis=-1, keepdims=True), 1e-12)
+    return np.asarray(vectors / norms, np.float32)
 
 
 def guarded_intent(
@@ -186,12 +187,17 @@ class ServiceResolver(GraphComponent, EntityExtractorMixin):
         merged = {**cls.get_default_config(), **config}
         directory = Path(merged["catalogue_dir"]) if merged["catalogue_dir"] else None
         source = CatalogueSource(directory, check_seconds=float(merged["check_seconds"]))
-        store = Path(merged["vector_dir"]) if merged["vector_dir"] else None
-        layer, reuse = int(merged["e5_layer"]), int(merged["e5_reuse_layer"])
-        embed = E5Retrieval(layer, reuse, store) if layer else None
-        component = cls(config, source, embed)
+        component = cls(config, source, cls.retrieval(config))
         component.rebuild()
         return component
+
+    @classmethod
+    def retrieval(cls, config: dict[str, Any]) -> E5Retrieval | None:
+        """The dense signal as `config` (this component's pipeline entry) sets it up; None when off."""
+        merged = {**cls.get_default_config(), **config}
+        store = Path(merged["vector_dir"]) if merged["vector_dir"] else None
+        layer, reuse = int(merged["e5_layer"]), int(merged["e5_reuse_layer"])
+        return E5Retrieval(layer, reuse, store) if layer else None
 
     # --- the index -------------------------------------------------------------------------
     def rebuild(self) -> None:
@@ -216,8 +222,8 @@ class ServiceResolver(GraphComponent, EntityExtractorMixin):
         self, entities: list[dict[str, Any]], resolution: Resolution, text: str
     ) -> list[dict[str, Any]]:
         """The message's entities with the `service` the resolution decided: the extractor's
-        service entities weighed in (`Weights.named`), but the resolution decides, so the answer
-        the actions give is the one it scored. An office named ("Wann hat das Standesamt
+        service entities count (`ServiceIndex.decide`'s `named`), but the resolution decides, so
+        the answer the actions give is the one it scored. An office named ("Wann hat das Standesamt
         offen?") keeps the message about the office."""
         if not resolution.names_topic:
             return entities  # a message without a topic word of its own ("Und was kostet das?")

@@ -270,7 +270,7 @@ def test_the_resolution_decides_over_an_extracted_service_entity(resolver: Servi
 
 
 def test_a_choice_led_by_a_named_service_becomes_its_answer(catalogue: Catalogue) -> None:
-    index = ServiceIndex.build(catalogue, embed=None, weights=Weights(dense=0.0, named=0.0, answer=5.0, choose=0.5))
+    index = ServiceIndex.build(catalogue, embed=None, weights=Weights(dense=0.0, answer=5.0, choose=0.5))
     text = "Auto zulassen oder umschreiben"
     assert index.resolve(text).decision == "choose"
     first = top(index.resolve(text))
@@ -279,12 +279,6 @@ def test_a_choice_led_by_a_named_service_becomes_its_answer(catalogue: Catalogue
     other = next(c.id for c in index.resolve(text).candidates if c.id != first)
     assert index.resolve(text, named=[other]).decision == "choose"  # not first: still a choice
     assert index.resolve(text, named=["no_such_service"]) == index.resolve(text)
-
-
-def test_a_named_service_gets_the_bonus(catalogue: Catalogue) -> None:
-    weights = Weights(dense=0.0, coverage=0.9, named=5.0, answer=1.0, choose=0.5)
-    index = ServiceIndex.build(catalogue, embed=None, weights=weights)
-    assert top(index.resolve("Ich möchte mein Auto zulassen", named=["hundesteuer"])) == "hundesteuer"
 
 
 def test_the_component_keeps_a_service_question_from_goodbye(resolver: ServiceResolver) -> None:
