@@ -15,6 +15,10 @@ class ActionSettings(CommonSettings):
     backend_timeout_seconds: float = Field(2.5, gt=0, le=10)
     case_check_max_failures: int = 5  # per conversation, then the conversation is locked
     case_check_lock_minutes: int = 15
+    # Staff rule: comma-separated intents for which a person is offered (BUERGERBOT_HANDOFF_OFFER_INTENTS).
+    # `human_handoff` and "not understood twice" always offer. Only intents whose rule runs
+    # action_offer_handoff (data/rules.yml: human_handoff, complain) can be switched here.
+    handoff_offer_intents: str = "complain"
 
 
 @lru_cache
