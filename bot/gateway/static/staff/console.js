@@ -1,25 +1,43 @@
 /* Staff console of the Bürgerbot (entry module): sign-in state, navigation between the sections
- * NLU inbox, training & models, dashboard and audit log. The sections live in inbox.js,
- * models.js, dashboard.js and audit.js; shared state and API access in core.js; DOM, live-region
- * and fetch helpers in /static/shared/ui.js. */
+ * NLU inbox, training & models, dashboard, live chat, callback requests and audit log. The sections
+ * live in inbox.js, models.js, dashboard.js, live.js, callbacks.js and audit.js; shared state and API
+ * access in core.js; DOM, live-region and fetch helpers in /static/shared/ui.js. Which sections a
+ * user sees depends on the role (reviewer: inbox and training; agent: live chat and callbacks;
+ * admin: everything); elements with data-roles="…" are shown to those roles only. */
 import { $, FALLBACK, api, busy, el, fail, isAdmin, clearError, state } from './core.js';
 import { loadInbox, setupInbox } from './inbox.js';
 import { loadConflicts, loadModels, resumeRunningJob, setupTraining } from './models.js';
 import { loadDashboard, setupDashboard } from './dashboard.js';
 import { loadAudit, setupAudit } from './audit.js';
+import { loadLive, setupLive, showLive } from './live.js';
+import { loadCallbacks, setupCallbacks } from './callbacks.js';
+
+const REVIEW = ['reviewer', 'admin'];
+const ANSWER = ['agent', 'admin'];
 
 const SECTIONS = {
-  inbox: { hash: 'posteingang', title: 'Posteingang', load: () => loadInbox(false) },
-  training: { hash: 'training', title: 'Training & Modelle', load: () => { loadConflicts(); loadModels(); } },
+  inbox: { hash: 'posteingang', title: 'Posteingang', roles: REVIEW, load: () => loadInbox(false) },
+  training: { hash: 'training', title: 'Training & Modelle', roles: REVIEW, load: () => { loadConflicts(); loadModels(); } },
   dashboard: { hash: 'uebersicht', title: 'Übersicht', load: loadDashboard },
+  live: { hash: 'live-chat', title: 'Live-Chat', roles: ANSWER, load: loadLive, show: showLive },
+  callbacks: { hash: 'rueckrufe', title: 'Rückrufe', roles: ANSWER, load: () => loadCallbacks() },
   audit: { hash: 'protokoll', title: 'Protokoll', admin: true, load: loadAudit },
 };
-const ROLES = { admin: 'Administration', reviewer: 'Prüfung' };
+const DEFAULT_ORDER = ['inbox', 'live', 'dashboard']; // the first one the user may see
+const ROLES = { admin: 'Administration', reviewer: 'Prüfung', agent: 'Live-Chat' };
+
+const hasRole = (roles) => Boolean(state.me && roles.includes(state.me.role));
+
+function allowed(key) {
+  const section = SECTIONS[key];
+  if (section.admin) return isAdmin();
+  return !section.roles || hasRole(section.roles);
+}
 
 function sectionFromHash() {
   const hash = window.location.hash.replace(/^#/, '');
-  const found = Object.keys(SECTIONS).find((key) => SECTIONS[key].hash === hash && (!SECTIONS[key].admin || isAdmin()));
-  return found || 'inbox';
+  const found = Object.keys(SECTIONS).find((key) => SECTIONS[key].hash === hash && allowed(key));
+  return found || DEFAULT_ORDER.find(allowed);
 }
 
 function showSection(key, moveFocus) {
@@ -37,6 +55,7 @@ function showSection(key, moveFocus) {
     state.loaded[key] = true;
     SECTIONS[key].load();
   }
+  if (SECTIONS[key].show) SECTIONS[key].show();
 }
 
 async function signIn() {
@@ -49,15 +68,20 @@ async function signIn() {
       if (node.id === 'override') return; // shown only when a promotion needs a reason
       node.hidden = !isAdmin();
     });
-    const labels = await api('GET', '/staff/api/labels');
-    state.intents = labels.intents || [];
-    state.entities = labels.entities || [];
-    $('f-intent').append(
-      ...state.intents.map((intent) => el('option', { value: intent, text: intent })),
-      el('option', { value: FALLBACK, text: `${FALLBACK} (nicht verstanden)` }),
-    );
+    document.querySelectorAll('[data-roles]').forEach((node) => {
+      node.hidden = !hasRole(node.dataset.roles.split(' '));
+    });
+    if (hasRole(REVIEW)) {
+      const labels = await api('GET', '/staff/api/labels');
+      state.intents = labels.intents || [];
+      state.entities = labels.entities || [];
+      $('f-intent').append(
+        ...state.intents.map((intent) => el('option', { value: intent, text: intent })),
+        el('option', { value: FALLBACK, text: `${FALLBACK} (nicht verstanden)` }),
+      );
+    }
     showSection(sectionFromHash(), false);
-    resumeRunningJob();
+    if (hasRole(REVIEW)) resumeRunningJob();
   } catch (error) {
     fail(error);
   }
@@ -80,6 +104,8 @@ function start() {
   setupAudit();
   setupInbox();
   setupTraining();
+  setupLive();
+  setupCallbacks();
 }
 
 start();

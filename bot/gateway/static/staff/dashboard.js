@@ -1,4 +1,5 @@
-/* Staff console, section 3: the dashboard (key figures, three charts, each with its data as a table). */
+/* Staff console, section 3: the dashboard (key figures, three charts, each with its data as a table;
+ * the live chat's figures when the server sends them). */
 import { $, announce, api, busy, clear, clearError, el, fail, headRow, percent, scrollTable } from './core.js';
 
 function dataTable(label, headers, rows) {
@@ -21,6 +22,59 @@ function chart(container, name, days, alt, table) {
 }
 
 const figure = (label, value) => el('div', { className: 'figure' }, [el('dt', { text: label }), el('dd', { text: value })]);
+
+/** 45 → "45 s", 125 → "2 Min. 5 s", 3720 → "1 Std. 2 Min."; no number → "–". */
+function duration(seconds) {
+  if (typeof seconds !== 'number' || !Number.isFinite(seconds)) return '–';
+  const total = Math.round(Math.max(0, seconds));
+  if (total < 60) return `${total} s`;
+  const hours = Math.floor(total / 3600);
+  const minutes = Math.floor((total % 3600) / 60);
+  if (hours) return minutes ? `${hours} Std. ${minutes} Min.` : `${hours} Std.`;
+  return total % 60 ? `${minutes} Min. ${total % 60} s` : `${minutes} Min.`;
+}
+
+const COUNT_NAMES = { total: 'insgesamt', open: 'offen', assigned: 'zugewiesen', done: 'erledigt' };
+
+/** A count, or an object of counts ("3 offen, 2 erledigt"). */
+function countText(value) {
+  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+  if (value && typeof value === 'object') {
+    const parts = Object.entries(value).filter(([, count]) => typeof count === 'number')
+      .map(([key, count]) => `${count} ${COUNT_NAMES[key] || key}`);
+    if (parts.length) return parts.join(', ');
+  }
+  return '–';
+}
+
+/** The live chat's figures (data.handoffs), or nothing when the server sends none. */
+function renderHandoffs(handoffs) {
+  const box = $('dashboard-handoffs');
+  if (!handoffs || typeof handoffs !== 'object') {
+    box.hidden = true;
+    clear(box);
+    return;
+  }
+  const perDay = Array.isArray(handoffs.per_day) ? handoffs.per_day : [];
+  const body = el('tbody', null, perDay.map((r) => el('tr', null, [
+    el('th', { scope: 'row', text: String(r.day) }),
+    el('td', { text: String(r.count) }),
+  ])));
+  if (!perDay.length) body.append(el('tr', null, [el('td', { colspan: '2', text: 'Keine Daten.' })]));
+  box.replaceChildren(
+    el('h2', { text: 'Live-Chat und Rückrufe' }),
+    el('dl', { className: 'figures' }, [
+      figure('Wartezeit bis zur Übernahme (Median)', duration(handoffs.wait_median_seconds)),
+      figure('90 % warteten höchstens', duration(handoffs.wait_p90_seconds)),
+      figure('Gesprächsdauer (Median)', duration(handoffs.handling_median_seconds)),
+      figure('Abgebrochen (Warteschlange verlassen)', countText(handoffs.abandoned)),
+      figure('Rückrufbitten', countText(handoffs.callbacks)),
+    ]),
+    scrollTable('Gespräche mit Mitarbeitenden pro Tag',
+      el('table', { className: 'data handoffs-per-day' }, [headRow(['Tag', 'Gespräche']), body])),
+  );
+  box.hidden = false;
+}
 
 export async function loadDashboard() {
   const days = $('days').value;
@@ -53,6 +107,7 @@ export async function loadDashboard() {
       `Balkendiagramm: Bewertungen pro Tag in den letzten ${days} Tagen, ${data.ratings.up} hilfreich und ` +
       `${data.ratings.down} nicht hilfreich. Die Werte stehen in der Tabelle darunter.`,
       dataTable('Bewertungen pro Tag', ['Tag', 'hilfreich', 'nicht hilfreich'], ratings.map((r) => [r.day, r.up, r.down])));
+    renderHandoffs(data.handoffs);
     announce(`Übersicht für die letzten ${days} Tage geladen.`);
   } catch (error) {
     fail(error);
