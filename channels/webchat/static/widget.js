@@ -5,7 +5,11 @@
  * gateway sends Access-Control-Allow-Origin: * for them). Message text is only ever rendered with text nodes,
  * never parsed as HTML.
  * Secrets: when the bot asks for the access code (a message with input "secret"), the next entry is typed into a
- * password field and neither it nor the bot's answer to it is ever stored in the browser (memory only). */
+ * password field and neither it nor the bot's answer to it is ever stored in the browser (memory only).
+ * Human handoff (docs/handoff.md, "Web chat frames"): pushes of staff members and system notices (kept with their
+ * seq; the highest one shown goes back as ?since= on every connect, and replays at or below it are ignored), the
+ * queue position above the input, the staff member's typing indicator, and the citizen's typing frames (only over
+ * an open WebSocket, never through the outbox). On the HTTP fallback the same pushes come from polling. */
 import { announce, el, fetchJson } from './static/shared/ui.js';
 
 const TEXT = {
@@ -26,7 +30,18 @@ const TEXT = {
   send: 'Senden',
   counter: (length, max) => `${length} von ${max} Zeichen`,
   typing: 'Bürgerbot schreibt …',
+  agentTyping: (author) => `${author} schreibt …`,
+  agentTypingAnonymous: 'Eine Mitarbeiterin oder ein Mitarbeiter schreibt …',
+  agentAnonymous: 'Mitarbeiterin oder Mitarbeiter',
   prefix: { user: 'Sie: ', bot: 'Bürgerbot: ', system: 'Hinweis: ' },
+  authorSeparator: ': ',
+  queue: {
+    position: (position) => (position === 1 ? 'Sie sind als Nächstes an der Reihe.'
+      : `Sie sind an Position ${position} in der Warteschlange.`),
+    wait: (minutes) => (minutes < 1 ? 'Geschätzte Wartezeit: weniger als eine Minute.'
+      : `Geschätzte Wartezeit: etwa ${minutes} ${minutes === 1 ? 'Minute' : 'Minuten'}.`),
+    leave: 'Warteschlange verlassen',
+  },
   quickReplies: 'Antwortvorschläge',
   newTab: '(öffnet in neuem Tab)',
   pending: 'wird gesendet …',
@@ -43,10 +58,13 @@ const TEXT = {
   genericError: 'Es ist ein Fehler aufgetreten. Bitte versuchen Sie es erneut.',
 };
 
-const KEY = { session: 'buergerbot.session', history: 'buergerbot.history', outbox: 'buergerbot.outbox' };
+const KEY = {
+  session: 'buergerbot.session', history: 'buergerbot.history', outbox: 'buergerbot.outbox', seq: 'buergerbot.seq',
+};
 const LIMIT = {
   history: 200, input: 2000, secret: 64, counterFrom: 1800, wsBaseDelay: 500, wsMaxDelay: 10000, fallbackMaxDelay: 30000,
   httpBaseDelay: 1000, typingSafety: 30000, styleWait: 3000, kioskTimeoutSeconds: 120,
+  agentTyping: 10000, typingEvery: 3000, typingIdle: 2000, poll: 3000, author: 120,
 };
 const URL_PATTERN = /https?:\/\/[^\s<>"'`]+/g;
 const ICON = {
@@ -67,6 +85,11 @@ const state = {
   session: store.get(KEY.session) || '',
   history: loadList(KEY.history, isValidEntry).slice(-LIMIT.history),
   outbox: loadList(KEY.outbox, (item) => typeof item.id === 'string'),
+  seq: loadSeq(), // the highest push seq shown; sent as ?since= so that the gateway replays only newer ones
+  queue: null, // {position, wait} while queued for a staff member
+  botTyping: false, agentTyping: false,
+  citizenTyping: false, citizenTypingSentAt: 0, // the citizen's own typing frames (WebSocket only)
+  polling: false, // an HTTP fallback poll for updates is under way
   transport: 'WebSocket' in window ? 'ws' : 'http', // 'http' = fallback while WebSocket is unavailable
   ws: null, wsReady: false, wsFailures: 0, attempt: 0, httpAttempt: 0, httpBusy: false,
   generation: 0, // bumped on every reset so late answers of an old conversation are ignored
@@ -122,7 +145,17 @@ function loadList(key, isValid) {
 
 function isValidEntry(entry) {
   return ['user', 'bot', 'system'].includes(entry.kind) && typeof entry.text === 'string'
-    && (entry.buttons === undefined || Array.isArray(entry.buttons));
+    && (entry.buttons === undefined || Array.isArray(entry.buttons))
+    && (entry.author === undefined || entry.author === null || typeof entry.author === 'string');
+}
+
+function isSeq(value) {
+  return Number.isSafeInteger(value) && value > 0;
+}
+
+function loadSeq() {
+  const value = Number(store.get(KEY.seq));
+  return isSeq(value) ? value : 0;
 }
 
 /** Whether the last bot answer asked for a secret (the access code). */
@@ -134,8 +167,11 @@ function expectsSecret(history) {
 function save() {
   if (state.session) store.set(KEY.session, state.session);
   else store.remove(KEY.session);
-  const kept = state.history.filter((entry) => entry.kind !== 'system' && !entry.ephemeral);
+  // Local notices (errors, kiosk reset) are not kept; pushed ones (system notices of a handoff) are.
+  const kept = state.history.filter((entry) => (entry.kind !== 'system' || entry.push) && !entry.ephemeral);
   store.set(KEY.history, JSON.stringify(kept));
+  if (state.seq) store.set(KEY.seq, String(state.seq));
+  else store.remove(KEY.seq);
   const outbox = state.outbox.filter((item) => !item.secret).map(({ id, text, title, payload }) => ({ id, text, title, payload }));
   store.set(KEY.outbox, JSON.stringify(outbox));
 }
@@ -186,11 +222,26 @@ function buildUi() {
     id: 'buergerbot-log', className: 'bb-log', role: 'log', 'aria-live': 'polite',
     'aria-relevant': 'additions', 'aria-label': TEXT.logLabel, tabindex: '0',
   });
+  ui.typingText = el('span', { text: TEXT.typing });
   ui.typing = el('div', { id: 'buergerbot-typing', className: 'bb-typing', hidden: true }, [
     el('span', { className: 'bb-dots', 'aria-hidden': 'true' }, [el('span'), el('span'), el('span')]),
-    el('span', { text: TEXT.typing }),
+    ui.typingText,
   ]);
   ui.status = el('p', { id: 'buergerbot-status', className: 'bb-status', role: 'status' });
+  // The queue position: only the position sentence is a live region, so that a new estimate at the same
+  // position is shown but not announced again.
+  ui.queuePosition = el('span', {
+    id: 'buergerbot-queue-position', className: 'bb-queue-position', role: 'status', 'aria-live': 'polite',
+    'aria-atomic': 'true',
+  });
+  ui.queueWait = el('span', { id: 'buergerbot-queue-wait', className: 'bb-queue-wait' });
+  ui.queueLeave = el('button', {
+    type: 'button', id: 'buergerbot-queue-leave', className: 'bb-quick-reply bb-queue-leave',
+    text: TEXT.queue.leave,
+  });
+  ui.queue = el('div', { id: 'buergerbot-queue', className: 'bb-queue', hidden: true }, [
+    el('p', { className: 'bb-queue-text' }, [ui.queuePosition, ' ', ui.queueWait]), ui.queueLeave,
+  ]);
   ui.textInput = el('textarea', {
     id: 'buergerbot-input', className: 'bb-input', rows: 1, maxlength: LIMIT.input, placeholder: TEXT.placeholder,
     autocomplete: 'off', 'aria-describedby': 'buergerbot-hint buergerbot-counter',
@@ -215,7 +266,7 @@ function buildUi() {
   ui.panel = el('section', {
     id: 'buergerbot-panel', className: 'bb-panel', role: 'dialog', 'aria-modal': 'false',
     'aria-label': TEXT.panelLabel, hidden: true,
-  }, [header, ui.intro, ui.log, ui.typing, ui.status, ui.form,
+  }, [header, ui.intro, ui.log, ui.typing, ui.status, ui.queue, ui.form,
     el('span', { id: 'buergerbot-newtab', className: 'bb-sr', text: TEXT.newTab })]);
   ui.root = el('div', { id: 'buergerbot', className: config.kiosk ? 'bb-root bb-kiosk' : 'bb-root', lang: 'de' },
     [ui.panel, config.kiosk ? null : ui.launcher]);
@@ -227,15 +278,27 @@ function renderEntry(entry) {
   const text = el('p', { className: 'bb-text' });
   if (entry.kind === 'bot') appendLinkified(text, entry.text);
   else text.textContent = entry.text;
-  const prefix = el('span', { className: 'bb-sr', text: TEXT.prefix[entry.kind] }); // announced by screen readers
+  const agent = isAgentEntry(entry);
+  // Screen readers hear who wrote it: a hidden prefix, or for a staff member the visible name.
+  const prefix = agent ? renderAuthor(entry.author) : el('span', { className: 'bb-sr', text: TEXT.prefix[entry.kind] });
   const bubble = el('div', { className: 'bb-bubble' }, [prefix, text]);
-  const node = el('div', { className: `bb-msg bb-${entry.kind}` }, bubble);
+  const node = el('div', { className: `bb-msg bb-${entry.kind}${agent ? ' bb-agent' : ''}` }, bubble);
   if (entry.id) node.dataset.id = entry.id;
   if (entry.kind !== 'system') node.append(renderMeta(entry));
   if (entry.kind === 'user') setDelivery(node, entry.failed ? 'failed' : isPending(entry.id) ? 'pending' : 'sent');
-  if (entry.kind === 'bot' && entry.buttons && entry.buttons.length) node.append(renderQuickReplies(entry.buttons));
+  if (entry.kind !== 'user' && entry.buttons && entry.buttons.length) node.append(renderQuickReplies(entry.buttons));
   if (entry.kind === 'bot' && entry.rateable && entry.replyTo) node.append(renderRating(entry));
   return node;
+}
+
+const isAgentEntry = (entry) => Boolean(entry.push && entry.kind === 'bot');
+
+/** The visible name of a staff member above their message ("Frau B. (Bürgeramt)"). */
+function renderAuthor(author) {
+  return el('p', { className: 'bb-author' }, [
+    typeof author === 'string' && author ? author : TEXT.agentAnonymous,
+    el('span', { className: 'bb-sr', text: TEXT.authorSeparator }),
+  ]);
 }
 
 /** Thumbs up/down for the last message of an answer; staff see the rating next to the question. */
@@ -346,24 +409,54 @@ function addEntry(entry) {
 
 const addSystem = (text) => addEntry({ kind: 'system', text: String(text), time: new Date().toISOString() });
 
+const frameTime = (frame) => (Number.isNaN(Date.parse(frame.time)) ? new Date().toISOString() : frame.time);
+const frameMessages = (frame) => (Array.isArray(frame.messages) ? frame.messages : [])
+  .filter((message) => message && typeof message === 'object');
+const messageText = (message) => (typeof message.text === 'string' ? message.text : '');
+
+function readButtons(message) {
+  return (Array.isArray(message.buttons) ? message.buttons : [])
+    .filter((b) => b && typeof b.title === 'string')
+    .map((b) => ({ title: b.title, payload: typeof b.payload === 'string' ? b.payload : b.title }));
+}
+
 function addBotMessages(frame) {
-  const messages = Array.isArray(frame.messages) ? frame.messages : [];
-  const time = Number.isNaN(Date.parse(frame.time)) ? new Date().toISOString() : frame.time;
+  const time = frameTime(frame);
   const replyTo = typeof frame.reply_to === 'string' ? frame.reply_to : null;
   // The server de-duplicates resent messages; ignore a replayed copy of a reply already shown.
   if (replyTo && state.history.some((e) => e.kind === 'bot' && e.replyTo === replyTo && e.time === time)) return;
-  const valid = messages.filter((message) => message && typeof message === 'object');
+  const valid = frameMessages(frame);
   const ephemeral = Boolean(replyTo && state.secretIds.has(replyTo)); // the answer to a secret: memory only
   valid.forEach((message, index) => {
-    const buttons = (Array.isArray(message.buttons) ? message.buttons : [])
-      .filter((b) => b && typeof b.title === 'string')
-      .map((b) => ({ title: b.title, payload: typeof b.payload === 'string' ? b.payload : b.title }));
     const rateable = index === valid.length - 1; // one rating per answer, under its last message
     const secretPrompt = message.input === 'secret';
-    const text = typeof message.text === 'string' ? message.text : '';
-    addEntry({ kind: 'bot', text, time, replyTo, buttons, rateable, secretPrompt, ephemeral });
+    addEntry({ kind: 'bot', text: messageText(message), time, replyTo, buttons: readButtons(message), rateable,
+      secretPrompt, ephemeral });
   });
   setSecretMode(valid.some((message) => message.input === 'secret'));
+}
+
+/** A message that answers nothing the citizen sent: from a staff member (role "agent") or a system notice.
+ * Shown once: a push at or below the highest seq shown is a replay after a reconnect. */
+function addPush(frame) {
+  const seq = isSeq(frame.seq) ? frame.seq : null;
+  if (seq !== null && seq <= state.seq) return;
+  if (seq !== null) state.seq = seq; // saved with the entries below
+  setAgentTyping(false);
+  const kind = frame.role === 'system' ? 'system' : 'bot';
+  const author = kind === 'bot' && typeof frame.author === 'string' && frame.author.trim()
+    ? frame.author.trim().slice(0, LIMIT.author) : null;
+  const time = frameTime(frame);
+  frameMessages(frame).forEach((message) => {
+    addEntry({ kind, push: true, seq, author, text: messageText(message), time, buttons: readButtons(message) });
+  });
+  save(); // also when the push had no messages: its seq counts
+}
+
+/** The author of the last push (null for a system notice or an unnamed staff member). */
+function lastPushAuthor() {
+  const entry = state.history.slice().reverse().find((e) => e.push);
+  return entry && typeof entry.author === 'string' && entry.author ? entry.author : null;
 }
 
 /** Password-style input (nothing kept in the browser) while the bot waits for a secret. */
@@ -383,12 +476,55 @@ const findMessageNode = (id) => Array.from(ui.log.children).find((node) => node.
 const updateIntro = () => { ui.intro.hidden = state.history.length > 0; };
 const scrollToEnd = () => { ui.log.scrollTop = ui.log.scrollHeight; };
 
+/** The bot's typing indicator; a staff member's (below) takes the same place and wins while both are on. */
 function setTyping(on) {
-  ui.typing.hidden = !on;
+  state.botTyping = on;
   clearTimeout(timers.typing);
-  if (!on) return;
-  scrollToEnd(); // the log just got shorter
-  timers.typing = setTimeout(() => setTyping(false), LIMIT.typingSafety);
+  if (on) timers.typing = setTimeout(() => setTyping(false), LIMIT.typingSafety);
+  renderTyping();
+}
+
+/** Dropped after LIMIT.agentTyping without a new agent_typing frame: an indicator that never ends misleads. */
+function setAgentTyping(on) {
+  state.agentTyping = on;
+  clearTimeout(timers.agentTyping);
+  if (on) timers.agentTyping = setTimeout(() => setAgentTyping(false), LIMIT.agentTyping);
+  renderTyping();
+}
+
+function renderTyping() {
+  const on = state.botTyping || state.agentTyping;
+  const author = state.agentTyping && lastPushAuthor();
+  ui.typingText.textContent = !state.agentTyping ? TEXT.typing
+    : author ? TEXT.agentTyping(author) : TEXT.agentTypingAnonymous;
+  ui.typing.classList.toggle('bb-typing-agent', state.agentTyping);
+  const wasHidden = ui.typing.hidden;
+  ui.typing.hidden = !on;
+  if (on && wasHidden) scrollToEnd(); // the log just got shorter
+}
+
+/** The queue position and estimated wait above the input; frame.position null hides it. */
+function setQueue(frame) {
+  const position = frame && Number.isSafeInteger(frame.position) && frame.position > 0 ? frame.position : null;
+  const wait = position && Number.isFinite(frame.wait_minutes) && frame.wait_minutes >= 0
+    ? Math.round(frame.wait_minutes) : null;
+  const before = state.queue;
+  state.queue = position ? { position, wait } : null;
+  if (!position) {
+    if (ui.queue.contains(document.activeElement)) ui.input.focus(); // the leave button goes: keep focus in the chat
+    ui.queue.hidden = true;
+    announce(ui.queuePosition, ''); // also cancels an announcement still waiting
+    ui.queueWait.textContent = '';
+    return;
+  }
+  ui.queue.hidden = false; // first, so that the live region exists (empty) before its text arrives
+  // Only a new position changes the live region (and is announced); a new estimate is just shown.
+  if (!before || before.position !== position) announce(ui.queuePosition, TEXT.queue.position(position));
+  ui.queueWait.textContent = wait === null ? '' : TEXT.queue.wait(wait);
+}
+
+function leaveQueue() {
+  sendOutgoing({ id: uuid(), title: TEXT.queue.leave, payload: '/handoff_leave' }, TEXT.queue.leave);
 }
 
 function setStatus(status) {
@@ -442,12 +578,34 @@ function submitInput() {
   sendOutgoing({ id: uuid(), text }, text);
 }
 
+// ---------------------------------------------------------------- the citizen's typing frames
+
+/** On every input: "typing on" at most every LIMIT.typingEvery, "off" LIMIT.typingIdle after the last keystroke.
+ * Only over an open WebSocket and never through the outbox: a late typing frame means nothing. */
+function onCitizenInput() {
+  if (!isWsReady()) return;
+  const now = Date.now();
+  if (now - state.citizenTypingSentAt >= LIMIT.typingEvery && sendFrame({ type: 'typing', on: true })) {
+    Object.assign(state, { citizenTyping: true, citizenTypingSentAt: now });
+  }
+  clearTimeout(timers.citizenTyping);
+  timers.citizenTyping = setTimeout(stopCitizenTyping, LIMIT.typingIdle);
+}
+
+function stopCitizenTyping() {
+  clearTimeout(timers.citizenTyping);
+  if (!state.citizenTyping) return;
+  state.citizenTyping = false;
+  if (isWsReady()) sendFrame({ type: 'typing', on: false });
+}
+
 // ---------------------------------------------------------------- outbox
 
 const isPending = (id) => state.outbox.some((item) => item.id === id);
 
 /** Every outgoing message stays in the outbox until the gateway acknowledges it. */
 function sendOutgoing(item, shownText, ephemeral = false) {
+  stopCitizenTyping();
   state.outbox.push(item);
   addEntry({ kind: 'user', id: item.id, text: shownText, time: new Date().toISOString(), ephemeral });
   ensureConnected();
@@ -476,6 +634,8 @@ function adoptSession(id, sentId) {
   if (typeof id !== 'string' || !id) return;
   if (sentId && id !== sentId) {
     state.history = state.history.filter((e) => e.kind === 'user' && isPending(e.id));
+    state.seq = 0; // the new conversation has had no pushes yet
+    setQueue(null);
     renderHistory();
   }
   state.session = id;
@@ -501,7 +661,8 @@ function connectWs() {
   }
   if (state.ws) return;
   const sentId = state.session;
-  const ws = attempt(() => new WebSocket(`${config.wsBase}/ws/chat?session=${encodeURIComponent(sentId)}`));
+  const query = `session=${encodeURIComponent(sentId)}&since=${state.seq}`; // the gateway replays newer pushes
+  const ws = attempt(() => new WebSocket(`${config.wsBase}/ws/chat?${query}`));
   if (!ws) {
     onWsClosed(false); // e.g. ws: blocked on an https page
     return;
@@ -528,6 +689,8 @@ function closeWs() {
 
 function onWsClosed(wasOpen) {
   setTyping(false);
+  setAgentTyping(false);
+  Object.assign(state, { citizenTyping: false, citizenTypingSentAt: 0 }); // the gateway forgets it with the connection
   if (!wasOpen) state.wsFailures += 1;
   if (state.transport === 'ws' && state.wsFailures >= 2) enterHttpMode();
   if (state.transport === 'ws' || !navigator.onLine) setStatus('offline');
@@ -541,14 +704,20 @@ function wsSend(item) {
   const frame = item.payload !== undefined
     ? { type: 'button', id: item.id, title: item.title, payload: item.payload }
     : { type: 'message', id: item.id, text: item.text };
-  attempt(() => state.ws.send(JSON.stringify(frame))); // on failure it stays in the outbox for the next connect
+  sendFrame(frame); // on failure it stays in the outbox for the next connect
 }
+
+/** Sends a frame over the open socket; true if it went out. */
+const sendFrame = (frame) => attempt(() => (state.ws.send(JSON.stringify(frame)), true), false);
 
 function handleFrame(frame, sentId) {
   if (!frame || typeof frame !== 'object') return;
   if (frame.type === 'session') onSession(frame.session, sentId);
   else if (frame.type === 'ack') acknowledge(frame.id);
   else if (frame.type === 'typing') setTyping(frame.on === true);
+  else if (frame.type === 'push') addPush(frame);
+  else if (frame.type === 'queue') setQueue(frame);
+  else if (frame.type === 'agent_typing') setAgentTyping(frame.on === true);
   else if (frame.type === 'bot') {
     setTyping(false);
     acknowledge(frame.reply_to);
@@ -562,7 +731,7 @@ function handleFrame(frame, sentId) {
 function onSession(id, sentId) {
   adoptSession(id, sentId);
   Object.assign(state, { wsReady: true, wsFailures: 0, attempt: 0, transport: 'ws' });
-  clearTimeout(timers.http);
+  [timers.http, timers.poll].forEach(clearTimeout); // the WebSocket works again: no more polling
   setStatus('online');
   state.outbox.forEach(wsSend); // resend unacknowledged messages in order, with the same ids
 }
@@ -572,6 +741,39 @@ function onSession(id, sentId) {
 function enterHttpMode() {
   state.transport = 'http';
   flushHttp();
+  pollUpdates();
+}
+
+/** While on the fallback: pushes and the queue position every LIMIT.poll (once there is a session). */
+async function pollUpdates() {
+  clearTimeout(timers.poll);
+  if (state.transport !== 'http' || state.polling) return;
+  state.polling = true;
+  const generation = state.generation;
+  try {
+    if (state.session) {
+      const query = `session=${encodeURIComponent(state.session)}&since=${state.seq}`;
+      const url = `${config.base}/api/webchat/updates?${query}`;
+      const response = await fetchJson(url, { credentials: 'omit', cache: 'no-store' });
+      if (generation === state.generation && state.transport === 'http') applyUpdates(response);
+    }
+  } finally {
+    state.polling = false;
+    if (state.transport === 'http') timers.poll = setTimeout(pollUpdates, LIMIT.poll);
+  }
+}
+
+function applyUpdates(response) {
+  if (response.status === 0) {
+    setStatus('offline');
+    return;
+  }
+  const data = response.data;
+  if (!response.ok || !data || typeof data !== 'object') return;
+  setStatus('online');
+  (Array.isArray(data.pushes) ? data.pushes : []).filter((push) => push && typeof push === 'object')
+    .sort((a, b) => (Number(a.seq) || 0) - (Number(b.seq) || 0)).forEach(addPush);
+  if (data.queue === null || typeof data.queue === 'object') setQueue(data.queue);
 }
 
 async function flushHttp() {
@@ -641,15 +843,21 @@ async function postItem(item, generation) {
 function resetConversation() {
   state.generation += 1;
   closeWs();
-  [timers.ws, timers.http].forEach(clearTimeout);
-  Object.assign(state, { session: '', history: [], outbox: [], wsFailures: 0, attempt: 0, httpAttempt: 0, started: true });
+  [timers.ws, timers.http, timers.poll, timers.citizenTyping].forEach(clearTimeout);
+  Object.assign(state, {
+    session: '', history: [], outbox: [], seq: 0, wsFailures: 0, attempt: 0, httpAttempt: 0, started: true,
+    citizenTyping: false, citizenTypingSentAt: 0,
+  });
   state.secretIds.clear();
   clearStorage();
   setTyping(false);
+  setAgentTyping(false);
+  setQueue(null);
   setSecretMode(false);
   renderHistory();
   if (state.transport === 'ws') setStatus('connecting');
   connectWs();
+  if (state.transport === 'http') pollUpdates();
 }
 
 function onKioskActivity() {
@@ -675,6 +883,7 @@ function onOnline() {
   if (state.transport === 'http') {
     clearTimeout(timers.http);
     flushHttp();
+    pollUpdates();
   }
 }
 
@@ -695,7 +904,9 @@ function bindEvents() {
   for (const input of [ui.textInput, ui.secretInput]) {
     input.addEventListener('keydown', when((e) => e.key === 'Enter' && !e.shiftKey && !e.isComposing, submitInput));
     input.addEventListener('input', updateInputState);
+    input.addEventListener('input', onCitizenInput);
   }
+  ui.queueLeave.addEventListener('click', leaveQueue);
   window.addEventListener('online', onOnline);
   window.addEventListener('offline', () => setStatus('offline'));
   const activity = config.kiosk ? ['pointerdown', 'click', 'keydown', 'input', 'wheel', 'touchstart'] : [];
