@@ -84,3 +84,57 @@ def from_rasa(replies: list[dict[str, Any]]) -> list[OutgoingMessage]:
 
 def expects_secret(answer: list[OutgoingMessage]) -> bool:
     return any(message.secret_input for message in answer)
+
+
+# What the gateway pushes to a citizen outside an answer to their own message (human handoff,
+# docs/handoff.md). Channels render them; the web chat replays pushes after a reconnect by `seq`.
+@dataclass(frozen=True)
+class Push:
+    """A message from a person (role "agent") or a notice about the handoff (role "system")."""
+
+    seq: int
+    role: str  # "agent" | "system"
+    author: str | None
+    messages: list[OutgoingMessage]
+    time: str  # ISO 8601, UTC
+
+    def to_frame(self) -> dict[str, Any]:
+        return {
+            "type": "push",
+            "seq": self.seq,
+            "time": self.time,
+            "role": self.role,
+            "author": self.author,
+            "messages": [m.to_dict() for m in self.messages],
+        }
+
+
+@dataclass(frozen=True)
+class QueueStatus:
+    """The citizen's place in the queue; position None: no longer queued."""
+
+    position: int | None
+    wait_minutes: int | None = None
+
+    def to_frame(self) -> dict[str, Any]:
+        return {"type": "queue", "position": self.position, "wait_minutes": self.wait_minutes}
+
+    def text_de(self) -> str:
+        if self.position is None:
+            return ""
+        place = (
+            "Sie sind als Nächstes an der Reihe." if self.position == 1 else f"Sie sind an Position {self.position}."
+        )
+        return f"{place} Geschätzte Wartezeit: etwa {self.wait_minutes or 1} Minuten."
+
+
+@dataclass(frozen=True)
+class AgentTyping:
+    on: bool
+    author: str | None = None
+
+    def to_frame(self) -> dict[str, Any]:
+        return {"type": "agent_typing", "on": self.on, "author": self.author}
+
+
+PushEvent = Push | QueueStatus | AgentTyping

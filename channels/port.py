@@ -6,10 +6,15 @@ calls a `ChatPort`; it never imports the gateway, so it can be read, tested and 
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from typing import Protocol
 
-from channels.base import IncomingMessage, OutgoingMessage
+from channels.base import IncomingMessage, OutgoingMessage, Push, PushEvent, QueueStatus
+
+# How the chat core reaches a citizen between answers (a person's reply, the queue position).
+# Raises when the channel could not deliver (the core keeps the message and tries again).
+Deliver = Callable[[str, PushEvent], Awaitable[None]]
 
 
 class ChatRefused(Exception):
@@ -41,6 +46,9 @@ class ChatPort(Protocol):
         """Record a citizen's thumbs up (1) or down (-1) for the answer to message `ref`;
         raises `InvalidRating` for an unknown reference or value."""
 
+    async def citizen_typing(self, sender: str, on: bool) -> None:
+        """The citizen started or stopped typing (shown to the person who holds the conversation)."""
+
 
 class WebchatPort(ChatPort, Protocol):
     """What the web chat asks in addition: its sessions and sockets are counted per client address."""
@@ -51,3 +59,10 @@ class WebchatPort(ChatPort, Protocol):
     def connection(self, client: str) -> AbstractAsyncContextManager[None]:
         """Holds one open connection of `client` while entered; raises `ChatRefused` on entry when
         the client, or the gateway as a whole, has too many."""
+
+    def subscribe(self, sender: str, deliver: Deliver, since: int) -> AbstractAsyncContextManager[None]:
+        """While entered, pushes to `sender` go to `deliver`; on entry, the pushes after `since`
+        are replayed and the current queue status is sent."""
+
+    async def updates(self, sender: str, since: int) -> tuple[list[Push], QueueStatus | None]:
+        """For the HTTP fallback: the pushes after `since` and the queue status."""

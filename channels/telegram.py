@@ -44,7 +44,7 @@ from telegram.ext import (
 )
 from telegram.warnings import PTBDeprecationWarning
 
-from channels.base import Button, IncomingMessage, OutgoingMessage
+from channels.base import AgentTyping, Button, IncomingMessage, OutgoingMessage, PushEvent, QueueStatus
 from channels.port import ChatPort, ChatRefused
 
 logger = logging.getLogger(__name__)
@@ -352,6 +352,29 @@ class TelegramChannel:
                     part or CHOOSE,
                     reply_markup=markup,
                     link_preview_options=LinkPreviewOptions(is_disabled=True),
+                )
+
+    async def deliver(self, sender: str, event: PushEvent) -> None:
+        """A push from the chat core (a person's reply, a handoff notice, the queue position, the
+        person typing). Raises `TelegramError` when Telegram did not take it (the core retries)."""
+        chat_id = int(sender.removeprefix("telegram:"))
+        bot = self.application.bot
+        if isinstance(event, AgentTyping):
+            if event.on:
+                await bot.send_chat_action(chat_id, ChatAction.TYPING)
+            return
+        if isinstance(event, QueueStatus):
+            if event.position is not None:
+                await bot.send_message(chat_id, event.text_de())
+            return
+        for message in event.messages:
+            text = f"{event.author}:\n{message.text}" if event.role == "agent" and event.author else message.text
+            parts = split_text(text) or [CHOOSE]
+            for index, part in enumerate(parts):
+                last = index == len(parts) - 1
+                markup = keyboard(message.buttons) if last and message.buttons else None
+                await bot.send_message(
+                    chat_id, part, reply_markup=markup, link_preview_options=LinkPreviewOptions(is_disabled=True)
                 )
 
     async def _on_start(self, update: Update, context: Context) -> None:

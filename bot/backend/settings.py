@@ -8,7 +8,7 @@ from pathlib import Path
 
 from pydantic import Field, validator
 
-from bot.backend.holiday_calendar import federal_states
+from bot.infra.holiday_calendar import federal_states
 from bot.infra.paths import REPO_ROOT
 from bot.infra.settings import CommonSettings
 

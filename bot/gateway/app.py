@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 import httpx
@@ -21,6 +22,7 @@ from bot.staff.context import StaffContext
 from bot.staff.errors import StaffError
 from bot.staff.promotion import adopt_running_model
 from bot.staff.ratings import rate
+from bot.staff.teams import load_teams
 from channels import telegram
 from channels.port import InvalidRating
 from channels.webchat import router as webchat
@@ -28,6 +30,8 @@ from channels.webchat.sessions import SessionSigner
 
 from .api_keys import ApiKeys
 from .chat import ChatService, RatingStore
+from .conversations import ConversationMemory
+from .handoff.desk import HandoffConfig, HandoffDesk
 from .limits import MemoryLimits
 from .middleware import BodyLimitMiddleware, ClientAddressMiddleware
 from .routes import assets, chat, health, staff
@@ -49,22 +53,43 @@ def rating_store(staff_engine: sa.engine.Engine) -> RatingStore:
 
 
 def create_app(
-    settings: GatewaySettings | None = None, rasa_transport: httpx.AsyncBaseTransport | None = None
+    settings: GatewaySettings | None = None,
+    rasa_transport: httpx.AsyncBaseTransport | None = None,
+    clock: Callable[[], float] = time.time,
 ) -> FastAPI:
-    """The gateway; `rasa_transport` replaces the network between gateway and Rasa (tests)."""
+    """The gateway; `rasa_transport` replaces the network between gateway and Rasa, `clock` the
+    time the handoff desk goes by (service hours, grace periods) (tests)."""
     settings = settings or get_settings()
     staff_context = StaffContext.open(settings)
     rasa = RasaClient(
         settings.rasa_url, settings.rasa_timeout_seconds, settings.rasa_token_value, transport=rasa_transport
+    )
+    conversations = ConversationMemory()
+    desk = HandoffDesk(
+        staff_context.staff,
+        staff_context.tracker,
+        load_teams(settings.handoff_teams_file),
+        rasa,
+        HandoffConfig(
+            agent_grace_seconds=settings.handoff_agent_grace_seconds,
+            max_wait_seconds=settings.handoff_max_wait_seconds,
+            show_agent_names=settings.handoff_show_agent_names,
+        ),
+        remember=conversations.record,
+        clock=clock,
     )
     chat_service = ChatService(
         rasa,
         max_chars=settings.max_message_chars,
         limits=MemoryLimits(settings.limit_config()),
         ratings=rating_store(staff_context.staff),
+        conversations=conversations,
+        desk=desk,
     )
     telegram_config = settings.telegram_config()
     telegram_channel = telegram.TelegramChannel(telegram_config, chat_service) if telegram_config else None
+    if telegram_channel is not None:
+        desk.hub.register_channel("telegram:", telegram_channel.deliver)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -75,7 +100,9 @@ def create_app(
             await telegram_channel.start()
         else:
             logger.info("Telegram is off (TELEGRAM_BOT_TOKEN not set)")
+        await desk.start()
         yield
+        await desk.stop()
         if telegram_channel is not None:
             await telegram_channel.stop()
         await rasa.aclose()
@@ -91,6 +118,7 @@ def create_app(
     app.state.staff = staff_context
     app.state.rasa = rasa
     app.state.chat = chat_service
+    app.state.desk = desk
     app.state.telegram = telegram_channel
     app.state.api_keys = ApiKeys(settings.api_key_digests())
     # The widget runs on the city's own pages: its HTTP fallback is a cross-origin request.

@@ -13,15 +13,19 @@ import logging
 import secrets
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
-from typing import Any
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
+from typing import TYPE_CHECKING, Any
 
 from bot.core.text import strip_control_chars
 from bot.infra.rasa_client import RasaClient, RasaUnavailable
-from channels.base import IncomingMessage, OutgoingMessage, from_rasa
-from channels.port import ChatRefused
+from channels.base import IncomingMessage, OutgoingMessage, Push, QueueStatus, from_rasa
+from channels.port import ChatRefused, Deliver
 
 from .conversations import ConversationMemory
+from .handoff.desk import handoff_offer
+
+if TYPE_CHECKING:
+    from .handoff.desk import HandoffDesk
 from .limits import LimitConfig, Limits, MemoryLimits
 
 logger = logging.getLogger(__name__)
@@ -122,12 +126,14 @@ class ChatService:
         remembered: int = 10_000,
         ratings: RatingStore | None = None,
         conversations: ConversationMemory | None = None,
+        desk: HandoffDesk | None = None,
     ) -> None:
         self._rasa = rasa
+        self.desk = desk
         self._ratings = ratings
         self._max_chars = max_chars
         self.limits: Limits = limits or MemoryLimits(LimitConfig(messages_per_minute=per_minute))
-        self.conversations = conversations or ConversationMemory()
+        self.conversations = conversations if conversations is not None else ConversationMemory()
         # Answers by (sender, message id): a message resent after a dropped connection is
         # answered again without reaching Rasa twice.
         self._answers: OrderedDict[tuple[str, str], asyncio.Future[list[OutgoingMessage]]] = OrderedDict()
@@ -154,6 +160,11 @@ class ChatService:
             return await asyncio.shield(self._answers[key])
         if not await self.limits.allow_message(limit_key(message)):
             raise RateLimited()
+        if self.desk is not None:  # a person holds the conversation, or a gateway command
+            routed = await self.desk.route(message, text)
+            if routed is not None:
+                self.conversations.record(message.sender, routed)
+                return routed
         if not await self.limits.begin_rasa_call():
             logger.warning("Rasa calls at their limit: %s told to try again", message.sender)
             raise Busy()
@@ -173,7 +184,11 @@ class ChatService:
         if self.conversations.secret_expected(message.sender):
             metadata["secret"] = True  # the bot asked for the access code: Rasa must not keep it in clear
         try:
-            answer = from_rasa(await self._rasa.send(message.sender, text, metadata))
+            replies = await self._rasa.send(message.sender, text, metadata)
+            answer = from_rasa(replies)
+            offer = handoff_offer(replies)
+            if offer is not None and self.desk is not None:
+                answer += await self.desk.offer(message.sender, offer)
         except RasaUnavailable:
             logger.warning("Rasa unavailable for %s", message.sender, exc_info=True)
             answer = [OutgoingMessage(RASA_DOWN)]
@@ -202,6 +217,20 @@ class ChatService:
         if self._ratings is None:
             raise ChatRefused("Bewertungen sind hier nicht möglich.")
         await self._ratings(sender, ref, value)
+
+    async def citizen_typing(self, sender: str, on: bool) -> None:
+        if self.desk is not None:
+            await self.desk.citizen_typing(sender, on)
+
+    def subscribe(self, sender: str, deliver: Deliver, since: int) -> AbstractAsyncContextManager[None]:
+        if self.desk is None:
+            return nullcontext()
+        return self.desk.subscribe(sender, deliver, since)
+
+    async def updates(self, sender: str, since: int) -> tuple[list[Push], QueueStatus | None]:
+        if self.desk is None:
+            return [], None
+        return await self.desk.updates(sender, since)
 
     async def admit_session(self, client: str) -> None:
         if not await self.limits.allow_new_session(client):

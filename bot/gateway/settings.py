@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, SecretStr, validator
 
+from bot.infra.paths import HANDOFF_TEAMS_FILE
 from bot.staff.settings import StaffSettings
 from channels.telegram import TelegramConfig
 
@@ -45,6 +47,12 @@ class GatewaySettings(StaffSettings):
     trusted_proxies: str = ""
     # Comma-separated SHA-256 hex digests of the keys /api/chat accepts in X-API-Key (none: /api/chat is closed).
     api_keys: str = ""
+
+    # Human handoff (docs/handoff.md).
+    handoff_teams_file: Path = HANDOFF_TEAMS_FILE
+    handoff_agent_grace_seconds: float = Field(60.0, ge=0)  # a console gone this long returns its chats
+    handoff_max_wait_seconds: float = Field(600.0, gt=0)  # then a callback is offered to the waiting citizen
+    handoff_show_agent_names: bool = False  # citizens see the team, not the agent's name
 
     telegram_bot_token: SecretStr | None = Field(None, env="TELEGRAM_BOT_TOKEN")
     telegram_mode: Literal["webhook", "polling"] = "webhook"

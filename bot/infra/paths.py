@@ -39,3 +39,6 @@ def write_private_text(path: Path, text: str) -> Path:
         os.fchmod(fd, PRIVATE_FILE_MODE)  # an existing file keeps its mode on open
         file.write(text)
     return path
+
+
+HANDOFF_TEAMS_FILE = DATA_DIR / "handoff" / "teams.yml"

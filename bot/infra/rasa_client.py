@@ -64,6 +64,18 @@ class RasaClient:
         except (httpx.HTTPError, ValueError) as exc:
             raise RasaUnavailable(self.base_url, type(exc).__name__) from exc
 
+    async def append_events(self, sender: str, events: list[dict[str, Any]]) -> None:
+        """Append events to a conversation's tracker without running the bot (handoff messages)."""
+        try:
+            response = await self._client.post(
+                f"/conversations/{quote(sender, safe='')}/tracker/events",
+                params={**self._api_params, "include_events": "NONE"},
+                json=events,
+            )
+            response.raise_for_status()
+        except httpx.HTTPError as exc:
+            raise RasaUnavailable(self.base_url, type(exc).__name__) from exc
+
     async def status(self) -> dict[str, Any]:
         try:
             response = await self._client.get(STATUS, params=self._api_params, timeout=3)

@@ -21,8 +21,9 @@ from .tables import login_failures, staff_users
 
 logger = logging.getLogger(__name__)
 
-Role = Literal["reviewer", "admin"]
-ROLES: tuple[Role, ...] = ("reviewer", "admin")
+# reviewer: the inbox and training; agent: answers citizens in live chat; admin: everything.
+Role = Literal["reviewer", "agent", "admin"]
+ROLES: tuple[Role, ...] = ("reviewer", "agent", "admin")
 MAX_FAILURES = 5  # attempts per name and window; the next ones are refused until the window ends
 WINDOW_SECONDS = 15 * 60
 LOCK_SECONDS = WINDOW_SECONDS  # a locked name opens again when its window runs out
@@ -47,6 +48,11 @@ class StaffUser:
     @property
     def is_admin(self) -> bool:
         return self.role == "admin"
+
+    @property
+    def can_answer(self) -> bool:
+        """May take and answer citizens' conversations (live chat, callbacks)."""
+        return self.role in ("agent", "admin")
 
 
 def add_user(engine: sa.engine.Engine, name: str, password: str, role: str) -> StaffUser:

@@ -37,6 +37,14 @@ class Forbidden(StaffError):
         self.name = name
 
 
+class NotAnAgent(StaffError):
+    status = 403
+
+    def __init__(self, name: str) -> None:
+        super().__init__("Für den Live-Chat fehlt Ihnen die Berechtigung (Rolle „agent“ oder Administration).")
+        self.name = name
+
+
 class NotFound(StaffError):
     status = 404
 

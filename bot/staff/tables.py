@@ -1,4 +1,4 @@
-"""The staff database: accounts, console sessions, audit log, reviews, ratings, models, jobs.
+"""The staff database: accounts, console sessions, audit log, reviews, ratings, models, jobs, handoffs.
 
 SQLAlchemy Core tables (SQLite by default, PostgreSQL by URL). Conversations themselves stay
 in Rasa's tracker store; reviews point at its event ids and keep only redacted text.
@@ -111,6 +111,86 @@ jobs = sa.Table(
     sa.Column("owner", sa.String(255), nullable=False, default=""),  # host:pid of the process running it
     sa.Column("started_at", sa.Float, nullable=False),
     sa.Column("finished_at", sa.Float),
+)
+
+
+# Human handoff (docs/handoff.md). A sender has at most one active (queued or assigned) handoff:
+# `active_sender` holds the sender while active and NULL after, so a unique index enforces it.
+handoffs = sa.Table(
+    "handoffs",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("sender_id", sa.String(255), nullable=False, index=True),
+    sa.Column("active_sender", sa.String(255), unique=True),
+    sa.Column("channel", sa.String(32), nullable=False),
+    sa.Column("team", sa.String(64), nullable=False),
+    sa.Column("reason", sa.String(64), nullable=False, default=""),
+    sa.Column("state", sa.String(16), nullable=False, index=True),  # queued|assigned|returned|closed|abandoned
+    sa.Column("agent_id", sa.Integer, sa.ForeignKey("staff_users.id", ondelete="SET NULL")),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("queued_at", sa.Float, nullable=False),  # reset on transfer and requeue (queue order)
+    sa.Column("assigned_at", sa.Float),  # first time a person took it (waiting time)
+    sa.Column("ended_at", sa.Float, index=True),
+    sa.Column("callback_offered", sa.Boolean, nullable=False, default=False),
+    sa.Column("rating", sa.Integer),
+    sa.Column("synced", sa.Boolean, nullable=False, default=False),  # messages appended to the tracker
+)
+
+# Every message of a handoff, stored before it is acknowledged or pushed; `id` is the seq.
+handoff_messages = sa.Table(
+    "handoff_messages",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("handoff_id", sa.Integer, sa.ForeignKey("handoffs.id", ondelete="CASCADE"), nullable=False, index=True),
+    sa.Column("sender_id", sa.String(255), nullable=False, index=True),
+    sa.Column("author_kind", sa.String(16), nullable=False),  # citizen | agent | system
+    sa.Column("author", sa.String(128), nullable=False, default=""),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("buttons", sa.JSON, nullable=False, default=list),
+    sa.Column("client_id", sa.String(64)),
+    sa.Column("at", sa.Float, nullable=False),
+    sa.Column("delivered", sa.Boolean, nullable=False, default=False),  # pushed to a channel that confirms
+    sa.UniqueConstraint("handoff_id", "author_kind", "client_id", name="uq_handoff_message_client_id"),
+)
+
+# The callback form a citizen is filling in (outside service hours), kept across restarts.
+callback_drafts = sa.Table(
+    "callback_drafts",
+    metadata,
+    sa.Column("sender_id", sa.String(255), primary_key=True),
+    sa.Column("team", sa.String(64), nullable=False),
+    sa.Column("form", sa.JSON, nullable=False),
+    sa.Column("updated_at", sa.Float, nullable=False),
+)
+
+callback_requests = sa.Table(
+    "callback_requests",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("reference", sa.String(16), nullable=False, unique=True),
+    sa.Column("sender_id", sa.String(255), nullable=False),
+    sa.Column("channel", sa.String(32), nullable=False),
+    sa.Column("team", sa.String(64), nullable=False),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("contact_kind", sa.String(8), nullable=False),  # phone | email
+    sa.Column("contact", sa.String(254), nullable=False),
+    sa.Column("topic", sa.Text, nullable=False),
+    sa.Column("preferred_time", sa.String(200), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False, index=True),  # open | assigned | done
+    sa.Column("assignee_id", sa.Integer, sa.ForeignKey("staff_users.id", ondelete="SET NULL")),
+    sa.Column("created_at", sa.Float, nullable=False, index=True),
+    sa.Column("done_at", sa.Float),
+)
+
+canned_answers = sa.Table(
+    "canned_answers",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("team", sa.String(64)),  # None: every team
+    sa.Column("title", sa.String(100), nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("created_by", sa.String(64), nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
 )
 
 

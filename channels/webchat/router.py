@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Literal
 
-from fastapi import APIRouter, Request, WebSocket, WebSocketDisconnect
+from fastapi import APIRouter, Query, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import FileResponse, JSONResponse
 from pydantic import BaseModel, Field, ValidationError
 from starlette.requests import HTTPConnection
 
-from channels.base import IncomingMessage
+from channels.base import IncomingMessage, PushEvent
 from channels.port import ChatRefused, WebchatPort
 
 from .sessions import SessionSigner, sender_for_web
@@ -38,6 +39,7 @@ MAX_TEXT_CHARS = 20_000
 MAX_TITLE_CHARS = 256
 MAX_PAYLOAD_CHARS = 1024
 MAX_SESSION_CHARS = 128
+MAX_SEQ = 2**62  # beyond any message id; larger numbers would overflow the database
 UNREADABLE = "Diese Nachricht konnte ich nicht lesen."
 TEXT_FRAMES_ONLY = "Bitte senden Sie Ihre Nachricht als Text."
 FRAME_TOO_LARGE = "Diese Nachricht ist zu groß. Bitte senden Sie eine kürzere Nachricht."
@@ -58,8 +60,9 @@ class WebchatMessageIn(BaseModel):
 class WebchatFrameIn(BaseModel):
     """One WebSocket frame from the widget."""
 
-    type: Literal["message", "button"]
+    type: Literal["message", "button", "typing"]
     id: str | None = Field(None, max_length=64)
+    on: bool = False  # typing frames: started (true) or stopped typing
     text: str = Field("", max_length=MAX_TEXT_CHARS)
     payload: str | None = Field(None, max_length=MAX_PAYLOAD_CHARS)
     title: str | None = Field(None, max_length=MAX_TITLE_CHARS)
@@ -171,23 +174,36 @@ def create_router(chat: WebchatPort, signer: SessionSigner) -> APIRouter:
         )
 
     @router.websocket("/ws/chat")
-    async def chat_socket(websocket: WebSocket, session: str = "") -> None:
+    async def chat_socket(websocket: WebSocket, session: str = "", since: int = Query(0, ge=0, le=MAX_SEQ)) -> None:
         client = _client(websocket)
         await websocket.accept()
+        lock = asyncio.Lock()  # pushes come from other tasks: one frame at a time
+
+        async def send(frame: dict[str, Any]) -> None:
+            async with lock:
+                await websocket.send_json(frame)
+
+        async def deliver(sender: str, event: PushEvent) -> None:
+            await send(event.to_frame())
+
         try:
             async with chat.connection(client):
                 if not signer.verify(session):
                     await chat.admit_session(client)
-                    session = signer.new()
-                await websocket.send_json({"type": "session", "session": session})
-                await _converse(websocket, sender_for_web(session), client)
+                    session, since = signer.new(), 0
+                await send({"type": "session", "session": session})
+                sender = sender_for_web(session)
+                async with chat.subscribe(sender, deliver, max(since, 0)):
+                    await _converse(websocket, send, sender, client)
         except ChatRefused as refused:  # too many connections or new sessions: say why, then close
             await websocket.send_json({"type": "error", "text": refused.text})
             await websocket.close(code=1013)
         except WebSocketDisconnect:  # gone while we were answering
             logger.debug("web chat socket of %s closed by the client", client)
 
-    async def _converse(websocket: WebSocket, sender: str, client: str) -> None:
+    async def _converse(
+        websocket: WebSocket, send: Callable[[dict[str, Any]], Awaitable[None]], sender: str, client: str
+    ) -> None:
         while True:
             received = await websocket.receive()
             if received["type"] == "websocket.disconnect":
@@ -196,18 +212,21 @@ def create_router(chat: WebchatPort, signer: SessionSigner) -> APIRouter:
             try:
                 frame = read_frame(received)
             except UnreadableFrame as unreadable:  # the connection lives on
-                await websocket.send_json({"type": "error", "text": unreadable.text})
+                await send({"type": "error", "text": unreadable.text})
+                continue
+            if frame.type == "typing":
+                await chat.citizen_typing(sender, frame.on)
                 continue
             message = _incoming(sender, client, frame)
             if message.message_id:
-                await websocket.send_json({"type": "ack", "id": message.message_id})
-            await websocket.send_json({"type": "typing", "on": True})
+                await send({"type": "ack", "id": message.message_id})
+            await send({"type": "typing", "on": True})
             try:
                 answer = await chat.handle(message)
             except ChatRefused as refused:
-                await websocket.send_json({"type": "error", "text": refused.text, "reply_to": message.message_id})
+                await send({"type": "error", "text": refused.text, "reply_to": message.message_id})
             else:
-                await websocket.send_json(
+                await send(
                     {
                         "type": "bot",
                         "reply_to": message.message_id,
@@ -215,7 +234,18 @@ def create_router(chat: WebchatPort, signer: SessionSigner) -> APIRouter:
                         "messages": [m.to_dict() for m in answer],
                     }
                 )
-            await websocket.send_json({"type": "typing", "on": False})
+            await send({"type": "typing", "on": False})
+
+    @router.get("/api/webchat/updates", summary="HTTP fallback: pushes after `since` and the queue position")
+    async def webchat_updates(
+        session: str = Query("", max_length=MAX_SESSION_CHARS), since: int = Query(0, ge=0, le=MAX_SEQ)
+    ) -> JSONResponse:
+        if not signer.verify(session):
+            return JSONResponse(status_code=403, content={"detail": "Diese Sitzung ist abgelaufen."})
+        pushes, queue = await chat.updates(sender_for_web(session), max(since, 0))
+        return JSONResponse(
+            {"pushes": [p.to_frame() for p in pushes], "queue": queue.to_frame() if queue is not None else None}
+        )
 
     @router.post("/api/webchat/message", summary="HTTP fallback of the web chat WebSocket")
     async def webchat_message(body: WebchatMessageIn, request: Request) -> JSONResponse:

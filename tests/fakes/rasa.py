@@ -24,6 +24,7 @@ def echo(sender: str, text: str) -> Replies:
 class FakeRasa:
     reply: Callable[[str, str], Replies] = echo
     received: list[dict[str, Any]] = field(default_factory=list)
+    appended: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # tracker events by sender
     _open: threading.Event = field(default_factory=threading.Event)
     _arrived: threading.Semaphore = field(default_factory=lambda: threading.Semaphore(0))
 
@@ -49,7 +50,12 @@ class FakeRasa:
         return [body["message"] for body in self.received]
 
     async def _handle(self, request: httpx.Request) -> httpx.Response:
-        if request.url.path != "/webhooks/rest/webhook":
+        path = request.url.path
+        if path.startswith("/conversations/") and path.endswith("/tracker/events"):
+            sender = path.removeprefix("/conversations/").removesuffix("/tracker/events")
+            self.appended.setdefault(sender, []).extend(json.loads(request.content))
+            return httpx.Response(200, json={})
+        if path != "/webhooks/rest/webhook":
             return httpx.Response(404)
         body = json.loads(request.content)
         self.received.append(body)

@@ -6,10 +6,10 @@ from fastapi import APIRouter
 
 from bot.backend import catalogue
 from bot.backend.deps import ClockDep, SessionDep, SettingsDep
-from bot.backend.holiday_calendar import closed_days
 from bot.backend.schemas import ErrorOut, HolidayOut, OfficeOut
 from bot.backend.tables import OfficeRecord
 from bot.core.opening_hours import ClosedDays, format_week, holidays_in_week, open_state
+from bot.infra.holiday_calendar import closed_days
 
 router = APIRouter(prefix="/api/offices", tags=["offices"])
 

@@ -1,4 +1,4 @@
-"""The staff console (/staff): login, NLU inbox, export, retraining, models, dashboard, audit log.
+"""The staff console (/staff): login, NLU inbox, export, retraining, models, dashboard, audit log, live chat.
 
 Pages are static files driven by the console's scripts over the JSON API of the modules here,
 one per concern. Every route except the login page, its script and styles, /staff/api/csrf and
@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse
 
 from bot.staff.errors import StaffError
 
-from . import audit, auth, catalogue, dashboard, inbox, models, pages, training
+from . import audit, auth, catalogue, dashboard, inbox, live, models, pages, training
 
 # Reachable without a session (the file route also serves login.html and every *.css publicly).
 PUBLIC_ROUTES = {"/staff/login", "/staff/login.js", "/staff/console.css", "/staff/api/csrf", "/staff/api/login"}
@@ -29,6 +29,7 @@ for _module in (
     dashboard,
     audit,
     catalogue,
+    live,
     pages,
 ):  # pages last: its /{name} is a catch-all
     router.include_router(_module.router)
