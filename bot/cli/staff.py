@@ -12,6 +12,7 @@ from typing import Any
 
 from pydantic import SecretStr
 
+from bot.staff.accounts import ROLES
 from bot.staff.context import StaffContext
 from bot.staff.settings import get_settings
 
@@ -275,7 +276,7 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     staff = sub.add_parser("staff", help="staff accounts").add_subparsers(dest="staff_command", required=True)
     add = staff.add_parser("add", help="create a console account (asks for the password)")
     add.add_argument("name")
-    add.add_argument("--role", choices=("reviewer", "admin"), required=True)
+    add.add_argument("--role", choices=ROLES, required=True)
     add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     add.set_defaults(func=cmd_staff_add)
     staff.add_parser("list", help="list accounts").set_defaults(func=cmd_staff_list)

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 
 from .inbox import CHANNELS, FALLBACK_INTENT, channel_of, tracker_events
-from .tables import ratings
+from .tables import callback_requests, handoffs, ratings
 
 
 def _day(timestamp: float, zone: ZoneInfo) -> str:
@@ -84,12 +84,56 @@ def rating_rows(staff: sa.engine.Engine, since: float) -> list[tuple[float, int]
         ]
 
 
+def _percentile(values: list[float], share: float) -> float:
+    """Nearest-rank percentile of a non-empty list."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(share * len(ordered) + 0.5) - 1))]
+
+
+def summarise_handoffs(
+    rows: list[tuple[float, float | None, float | None, str]], callbacks: int, zone: str = "Europe/Berlin"
+) -> dict[str, Any]:
+    """rows: (created_at, assigned_at, ended_at, state) of handoffs. Waiting is created → first
+    taken; handling is taken → ended; abandoned ones left the queue before anyone took them."""
+    tz = ZoneInfo(zone)
+    per_day: Counter[str] = Counter(_day(created, tz) for created, _a, _e, _s in rows)
+    waits = [assigned - created for created, assigned, _e, _s in rows if assigned is not None]
+    handling = [ended - assigned for _c, assigned, ended, _s in rows if assigned is not None and ended is not None]
+    return {
+        "total": len(rows),
+        "per_day": [{"day": day, "count": per_day[day]} for day in sorted(per_day)],
+        "wait_median_seconds": round(_percentile(waits, 0.5)) if waits else None,
+        "wait_p90_seconds": round(_percentile(waits, 0.9)) if waits else None,
+        "abandoned": sum(state == "abandoned" for *_times, state in rows),
+        "callbacks": callbacks,
+        "handling_median_seconds": round(_percentile(handling, 0.5)) if handling else None,
+    }
+
+
+def handoff_rows(
+    staff: sa.engine.Engine, since: float
+) -> tuple[list[tuple[float, float | None, float | None, str]], int]:
+    with staff.connect() as conn:
+        rows = [
+            (r.created_at, r.assigned_at, r.ended_at, r.state)
+            for r in conn.execute(
+                sa.select(handoffs.c.created_at, handoffs.c.assigned_at, handoffs.c.ended_at, handoffs.c.state).where(
+                    handoffs.c.created_at >= since
+                )
+            )
+        ]
+        callbacks = conn.execute(
+            sa.select(sa.func.count()).select_from(callback_requests).where(callback_requests.c.created_at >= since)
+        ).scalar()
+    return rows, int(callbacks or 0)
+
+
 def dashboard(
     tracker: sa.engine.Engine, staff: sa.engine.Engine, days: int, low_confidence: float, zone: str = "Europe/Berlin"
 ) -> dict[str, Any]:
     since = time.time() - days * 86_400
     summary = summarise(message_rows(tracker, since), rating_rows(staff, since), low_confidence, zone)
-    return {"days": days, **summary}
+    return {"days": days, **summary, "handoffs": summarise_handoffs(*handoff_rows(staff, since), zone=zone)}
 
 
 class DashboardCache:

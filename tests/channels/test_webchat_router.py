@@ -35,7 +35,7 @@ def test_a_good_frame_is_read():
         ({"type": "websocket.receive", "text": "[" * 50_000}, UNREADABLE),
         ({"type": "websocket.receive", "text": "[" * 10_000 + "]" * 10_000}, UNREADABLE),
         (frame([1, 2]), UNREADABLE),
-        (frame({"type": "typing"}), UNREADABLE),
+        (frame({"type": "typed"}), UNREADABLE),
         (frame({"type": "message", "text": [[[[["tief"]]]]]}), UNREADABLE),
         (frame({"type": "message", "text": "x", "id": "i" * 65}), UNREADABLE),
         (frame({"type": "button", "payload": "/x" * 600}), UNREADABLE),

@@ -49,6 +49,21 @@ class RatingsOut(BaseModel):
     per_day: list[DayRatings]
 
 
+class DayCount(BaseModel):
+    day: str
+    count: int
+
+
+class HandoffsOut(BaseModel):
+    total: int
+    per_day: list[DayCount]
+    wait_median_seconds: int | None = Field(None, description="From joining the queue to being taken.")
+    wait_p90_seconds: int | None
+    abandoned: int = Field(..., description="Left the queue before anyone took them.")
+    callbacks: int = Field(..., description="Callback requests left.")
+    handling_median_seconds: int | None = Field(None, description="From being taken to the end.")
+
+
 class DashboardOut(BaseModel):
     days: int
     total: int
@@ -57,6 +72,7 @@ class DashboardOut(BaseModel):
     fallback_rate: float
     low_confidence_rate: float
     ratings: RatingsOut
+    handoffs: HandoffsOut
 
 
 def figures(ctx: StaffContext, days: int, *, fresh: bool) -> dict[str, Any]:
