@@ -36,8 +36,13 @@ class InvalidRating(ChatRefused):
 class ChatPort(Protocol):
     """What a channel may ask of the chat core."""
 
-    async def handle(self, message: IncomingMessage) -> list[OutgoingMessage]:
-        """The bot's answer to one message; raises `ChatRefused` with a German reason."""
+    async def handle(
+        self, message: IncomingMessage, thinking: Callable[[], Awaitable[None]] | None = None
+    ) -> list[OutgoingMessage]:
+        """The bot's answer to one message; raises `ChatRefused` with a German reason. `thinking`
+        is awaited right before the bot is asked (show "typing …" then); when it was not awaited,
+        the gateway itself answered (a person holds the conversation, a handoff command): such
+        an answer is not the bot's and is not rated."""
 
     async def restart(self, sender: str) -> None:
         """Start a new conversation for `sender`."""

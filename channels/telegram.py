@@ -322,15 +322,22 @@ class TelegramChannel:
         return IncomingMessage(self.sender(chat_id), payload=payload, trusted=True)
 
     async def _forward(self, chat_id: int, message: IncomingMessage, context: Context) -> None:
+        asked_bot = False
+
+        async def thinking() -> None:
+            nonlocal asked_bot
+            asked_bot = True
+            try:
+                await context.bot.send_chat_action(chat_id, ChatAction.TYPING)
+            except TelegramError:  # the typing hint is a nicety; the answer matters
+                logger.warning("typing hint for chat %s failed", chat_id, exc_info=True)
+
         try:
-            await context.bot.send_chat_action(chat_id, ChatAction.TYPING)
-        except TelegramError:  # the typing hint is a nicety; the answer matters
-            logger.warning("typing hint for chat %s failed", chat_id, exc_info=True)
-        rate_ref = message.message_id if self._config.ratings else None
-        try:
-            answer = await self._chat.handle(message)
+            answer = await self._chat.handle(message, thinking)
         except ChatRefused as refused:
-            answer, rate_ref = [OutgoingMessage(refused.text)], None  # nothing to rate
+            answer, asked_bot = [OutgoingMessage(refused.text)], False  # nothing to rate
+        # Only the bot's answers are rated (not a person's silence or the gateway's own notices).
+        rate_ref = message.message_id if self._config.ratings and asked_bot else None
         await self.send(chat_id, answer, context, rate_ref=rate_ref)
 
     async def send(

@@ -32,12 +32,13 @@ def cmd_train(_args: argparse.Namespace) -> int:
 
 
 def _purge_quietly() -> None:
-    from bot.staff.retention import purge_conversations
+    from bot.staff.retention import purge_conversations, purge_handoffs
     from bot.staff.settings import get_settings
 
     settings = get_settings()
     try:
         purge_conversations(settings.tracker_database_url, settings.retention_days)
+        purge_handoffs(settings.staff_database_url, settings.retention_days)
     except Exception:  # a failed purge must not stop the bot; it is retried tomorrow
         logger.exception("retention purge failed")
 

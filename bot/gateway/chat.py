@@ -152,7 +152,9 @@ class ChatService:
             raise EmptyMessage()
         return text
 
-    async def handle(self, message: IncomingMessage) -> list[OutgoingMessage]:
+    async def handle(
+        self, message: IncomingMessage, thinking: Callable[[], Awaitable[None]] | None = None
+    ) -> list[OutgoingMessage]:
         text = self.clean(message)
         key = (message.sender, message.message_id) if message.message_id else None
         if key and key in self._answers:
@@ -169,6 +171,8 @@ class ChatService:
             logger.warning("Rasa calls at their limit: %s told to try again", message.sender)
             raise Busy()
         try:
+            if thinking is not None:
+                await thinking()
             return await self._ask_rasa(message, text, key)
         finally:
             await self.limits.end_rasa_call()

@@ -370,6 +370,22 @@ def messages(engine: sa.engine.Engine, handoff_id: int) -> list[Line]:
         return [_line(r) for r in rows]
 
 
+def recent_citizen_messages(engine: sa.engine.Engine, handoff_ids: list[int], limit: int) -> dict[int, list[str]]:
+    """The last `limit` citizen texts of each handoff, oldest first, in one query."""
+    if not handoff_ids:
+        return {}
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(handoff_messages.c.handoff_id, handoff_messages.c.text)
+            .where(handoff_messages.c.handoff_id.in_(handoff_ids), handoff_messages.c.author_kind == "citizen")
+            .order_by(handoff_messages.c.id)
+        ).all()
+    found: dict[int, list[str]] = {}
+    for row in rows:
+        found.setdefault(row.handoff_id, []).append(row.text)
+    return {handoff_id: texts[-limit:] for handoff_id, texts in found.items()}
+
+
 def pushes_after(engine: sa.engine.Engine, sender_id: str, since: int, limit: int = 200) -> list[Line]:
     """What a citizen may have missed: agent and system messages to them after `since`."""
     with engine.connect() as conn:

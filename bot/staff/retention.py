@@ -1,4 +1,5 @@
-"""Retention: conversations whose last event is older than N days are deleted from the tracker store."""
+"""Retention: conversations whose last event is older than N days are deleted from the tracker store,
+and ended handoffs and done callback requests as old from the staff database."""
 
 from __future__ import annotations
 
@@ -38,3 +39,30 @@ def purge_conversations(database_url: str, older_than_days: int, now: float | No
         engine.dispose()
     logger.info("purged %d conversations older than %d days", len(stale), older_than_days)
     return len(stale)
+
+
+def purge_handoffs(staff_database_url: str, older_than_days: int, now: float | None = None) -> int:
+    """Delete ended handoffs (with their messages) and done callback requests older than
+    `older_than_days`; return how many handoffs. Active handoffs are never touched."""
+    from .tables import callback_requests, handoff_messages, handoffs
+
+    if older_than_days < 1:
+        raise ValueError(f"older_than_days must be at least 1, got {older_than_days}")
+    cutoff = (now if now is not None else time.time()) - older_than_days * 86_400
+    engine = sa.create_engine(staff_database_url, future=True)
+    try:
+        with engine.begin() as connection:
+            if not sa.inspect(connection).has_table("handoffs"):
+                return 0
+            old = sa.select(handoffs.c.id).where(handoffs.c.ended_at.is_not(None), handoffs.c.ended_at < cutoff)
+            connection.execute(handoff_messages.delete().where(handoff_messages.c.handoff_id.in_(old)))
+            count = connection.execute(handoffs.delete().where(handoffs.c.id.in_(old))).rowcount
+            connection.execute(
+                callback_requests.delete().where(
+                    callback_requests.c.status == "done", callback_requests.c.done_at < cutoff
+                )
+            )
+    finally:
+        engine.dispose()
+    logger.info("purged %d handoffs older than %d days", count, older_than_days)
+    return int(count)

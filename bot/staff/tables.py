@@ -198,6 +198,8 @@ def engine_for(url: str) -> sa.engine.Engine:
     """An engine; for SQLite, the file's directory is created first."""
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        # Concurrent writers (staff logins, handoffs) wait for SQLite's lock instead of failing after 5 s.
+        return sa.create_engine(url, future=True, pool_pre_ping=True, connect_args={"timeout": 30})
     return sa.create_engine(url, future=True, pool_pre_ping=True)
 
 

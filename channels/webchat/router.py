@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timezone
 from pathlib import Path
@@ -39,6 +40,7 @@ MAX_TEXT_CHARS = 20_000
 MAX_TITLE_CHARS = 256
 MAX_PAYLOAD_CHARS = 1024
 MAX_SESSION_CHARS = 128
+TYPING_INTERVAL = 1.0  # seconds; the widget sends at most one "typing on" every 3 s
 MAX_SEQ = 2**62  # beyond any message id; larger numbers would overflow the database
 UNREADABLE = "Diese Nachricht konnte ich nicht lesen."
 TEXT_FRAMES_ONLY = "Bitte senden Sie Ihre Nachricht als Text."
@@ -204,6 +206,19 @@ def create_router(chat: WebchatPort, signer: SessionSigner) -> APIRouter:
     async def _converse(
         websocket: WebSocket, send: Callable[[dict[str, Any]], Awaitable[None]], sender: str, client: str
     ) -> None:
+        last_typing = 0.0
+
+        def typing_throttled(frame: WebchatFrameIn) -> bool:
+            """Typing frames count at most every TYPING_INTERVAL seconds per socket (stops always count)."""
+            nonlocal last_typing
+            if frame.type != "typing" or not frame.on:
+                return False
+            now = time.monotonic()
+            if now - last_typing < TYPING_INTERVAL:
+                return True
+            last_typing = now
+            return False
+
         while True:
             received = await websocket.receive()
             if received["type"] == "websocket.disconnect":
@@ -215,26 +230,37 @@ def create_router(chat: WebchatPort, signer: SessionSigner) -> APIRouter:
                 await send({"type": "error", "text": unreadable.text})
                 continue
             if frame.type == "typing":
-                await chat.citizen_typing(sender, frame.on)
+                if not typing_throttled(frame):
+                    await chat.citizen_typing(sender, frame.on)
                 continue
             message = _incoming(sender, client, frame)
+            asked_bot = False
+
+            async def thinking() -> None:
+                nonlocal asked_bot
+                asked_bot = True
+                await send({"type": "typing", "on": True})
+
+            reply: dict[str, Any]
+            try:
+                answer = await chat.handle(message, thinking)
+            except ChatRefused as refused:
+                reply = {"type": "error", "text": refused.text, "reply_to": message.message_id}
+            else:
+                reply = {
+                    "type": "bot",
+                    "reply_to": message.message_id,
+                    "time": _now(),
+                    "messages": [m.to_dict() for m in answer],
+                    "rateable": asked_bot,  # the gateway's own answers are not the bot's to rate
+                }
+            # Acknowledged only once handled: a message to a person is stored by then, and one to
+            # the bot is remembered by id (a resend after a dropped connection is answered again).
             if message.message_id:
                 await send({"type": "ack", "id": message.message_id})
-            await send({"type": "typing", "on": True})
-            try:
-                answer = await chat.handle(message)
-            except ChatRefused as refused:
-                await send({"type": "error", "text": refused.text, "reply_to": message.message_id})
-            else:
-                await send(
-                    {
-                        "type": "bot",
-                        "reply_to": message.message_id,
-                        "time": _now(),
-                        "messages": [m.to_dict() for m in answer],
-                    }
-                )
-            await send({"type": "typing", "on": False})
+            await send(reply)
+            if asked_bot:
+                await send({"type": "typing", "on": False})
 
     @router.get("/api/webchat/updates", summary="HTTP fallback: pushes after `since` and the queue position")
     async def webchat_updates(

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -63,10 +63,14 @@ class FakeChat:
     restarted: list[str] = field(default_factory=list)
     refuse_ratings: bool = False
 
-    async def handle(self, message: IncomingMessage) -> list[OutgoingMessage]:
+    async def handle(
+        self, message: IncomingMessage, thinking: Callable[[], Awaitable[None]] | None = None
+    ) -> list[OutgoingMessage]:
         self.handled.append(message)
         if self.refuse:
             raise ChatRefused(self.refuse)
+        if thinking is not None:  # as the chat core: right before the bot is asked
+            await thinking()
         return self.answer
 
     async def restart(self, sender: str) -> None:
@@ -273,8 +277,12 @@ class GatedChat(FakeChat):
 
     gates: dict[str, asyncio.Event] = field(default_factory=dict)
 
-    async def handle(self, message: IncomingMessage) -> list[OutgoingMessage]:
+    async def handle(
+        self, message: IncomingMessage, thinking: Callable[[], Awaitable[None]] | None = None
+    ) -> list[OutgoingMessage]:
         self.handled.append(message)
+        if thinking is not None:
+            await thinking()
         if gate := self.gates.get(message.text):
             await gate.wait()
         return [OutgoingMessage(f"Antwort auf {message.text}")]

@@ -32,7 +32,7 @@ from bot.staff.handoff import Handoff, Line
 from bot.staff.redaction import redact
 from bot.staff.teams import BERLIN, Team, Teams
 from channels.base import AgentTyping, Button, IncomingMessage, OutgoingMessage, Push, QueueStatus
-from channels.port import Deliver
+from channels.port import ChatRefused, Deliver
 
 from . import texts
 from .hub import LiveHub, StaffSink
@@ -40,6 +40,17 @@ from .hub import LiveHub, StaffSink
 logger = logging.getLogger(__name__)
 
 LAST_MESSAGES = 3
+FULL_REFRESH_SECONDS = 30.0
+
+
+class HandoffUnavailable(ChatRefused):
+    status = 503
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Ihre Nachricht konnte gerade nicht zugestellt werden. Bitte senden Sie sie in einer Minute noch einmal. "
+            + texts.HOTLINE
+        )
 
 
 @dataclass(frozen=True)
@@ -105,6 +116,8 @@ class HandoffDesk:
         self.hub = LiveHub(clock)
         self._offers: dict[str, tuple[str, str]] = {}  # sender -> (team, reason) last offered
         self._queue_status: dict[str, QueueStatus] = {}
+        self._before: dict[int, list[str]] = {}  # handoff id -> citizen's last texts to the bot
+        self._last_full_refresh = 0.0
         self._refresh_lock = asyncio.Lock()
         self._ticker: asyncio.Task[None] | None = None
 
@@ -149,11 +162,22 @@ class HandoffDesk:
         await self._retry_deliveries()
         for ended in await self._db_call(store.unsynced, self._db):
             await self._sync(ended)
-        await self.refresh()
+        # Changes refresh at once; this only keeps the wait estimates current.
+        if now - self._last_full_refresh >= FULL_REFRESH_SECONDS:
+            await self.refresh()
 
     # ------------------------------------------------------------------ citizen side
     async def route(self, message: IncomingMessage, text: str) -> list[OutgoingMessage] | None:
-        """The answer when the gateway handles this message itself; None: ask Rasa."""
+        """The answer when the gateway handles this message itself; None: ask Rasa. Raises
+        `HandoffUnavailable` when the staff database cannot be reached (the citizen's message
+        must neither vanish nor go to the bot while a person may hold the conversation)."""
+        try:
+            return await self._route(message, text)
+        except sa.exc.OperationalError as exc:
+            logger.error("staff database unavailable for %s: %s", message.sender.split(":")[0], type(exc).__name__)
+            raise HandoffUnavailable() from exc
+
+    async def _route(self, message: IncomingMessage, text: str) -> list[OutgoingMessage] | None:
         sender = message.sender
         if text.startswith("/handoff_"):
             return await self._citizen_command(sender, *_command(text))
@@ -339,6 +363,7 @@ class HandoffDesk:
                     await self._status(sender, status)
             self._queue_status = statuses
             await self._broadcast_queue(active)
+            self._last_full_refresh = self._clock()
 
     # ------------------------------------------------------------------ staff side
     def _require_agent(self, user: StaffUser) -> None:
@@ -362,34 +387,49 @@ class HandoffDesk:
             "created_at": handoff.created_at,
         }
 
-    def _last_messages(self, handoff: Handoff) -> list[str]:
-        lines = [line for line in store.messages(self._db, handoff.id) if line.author_kind == "citizen"]
-        from_queue = [redact(line.text) for line in lines[-LAST_MESSAGES:]]
-        if len(from_queue) >= LAST_MESSAGES:
-            return from_queue
-        before = conversation.recent_citizen_texts(self._tracker, handoff.sender_id, LAST_MESSAGES)
-        return (before + from_queue)[-LAST_MESSAGES:]
+    def _items_sync(self, active: list[Handoff]) -> dict[int, dict[str, Any]]:
+        """The console's item of every active handoff, built once per refresh for all consoles:
+        one query for the handoffs' own citizen messages, and the conversation before the handoff
+        read from the tracker store once per handoff (it does not change while a person has it)."""
+        own = store.recent_citizen_messages(self._db, [h.id for h in active], LAST_MESSAGES)
+        items = {}
+        for handoff in active:
+            from_handoff = [redact(text) for text in own.get(handoff.id, [])]
+            if len(from_handoff) < LAST_MESSAGES:
+                before = self._before.get(handoff.id)
+                if before is None:
+                    before = conversation.recent_citizen_texts(self._tracker, handoff.sender_id, LAST_MESSAGES)
+                    self._before[handoff.id] = before
+                from_handoff = (before + from_handoff)[-LAST_MESSAGES:]
+            items[handoff.id] = self._item(handoff, from_handoff)
+        for stale in set(self._before) - set(items):
+            del self._before[stale]
+        return items
 
-    def _snapshot_sync(self, active: list[Handoff], user_id: int | None) -> dict[str, Any]:
+    def _frame_for(
+        self, active: list[Handoff], items: dict[int, dict[str, Any]], user_id: int | None
+    ) -> dict[str, Any]:
         now = self.now()
-        items = {h.id: self._item(h, self._last_messages(h)) for h in active}
         teams = []
         for team in self.teams:
             queue = [items[h.id] for h in active if h.state == "queued" and h.team == team.id]
-            team_info = team.to_dict(now)
-            teams.append({**team_info, "agents_online": self.hub.agents_online(), "queue": queue})
+            teams.append({**team.to_dict(now), "agents_online": self.hub.agents_online(), "queue": queue})
         mine = [items[h.id] for h in active if h.state == "assigned" and h.agent_id == user_id]
         return {"type": "queue", "teams": teams, "mine": mine}
 
     async def snapshot(self, user: StaffUser) -> dict[str, Any]:
         self._require_agent(user)
         active = await self._db_call(store.active, self._db)
-        return dict(await self._db_call(self._snapshot_sync, active, user.id))
+        items = await self._db_call(self._items_sync, active)
+        return self._frame_for(active, items, user.id)
 
     async def _broadcast_queue(self, active: list[Handoff]) -> None:
-        for agent_id in self.hub.agent_ids():
-            frame = await self._db_call(self._snapshot_sync, active, agent_id)
-            await self.hub.to_staff(agent_id, frame)
+        agents = self.hub.agent_ids()
+        if not agents:
+            return
+        items = await self._db_call(self._items_sync, active)
+        for agent_id in agents:
+            await self.hub.to_staff(agent_id, self._frame_for(active, items, agent_id))
 
     async def _broadcast_callbacks(self) -> None:
         for agent_id in self.hub.agent_ids():

@@ -428,7 +428,8 @@ function addBotMessages(frame) {
   const valid = frameMessages(frame);
   const ephemeral = Boolean(replyTo && state.secretIds.has(replyTo)); // the answer to a secret: memory only
   valid.forEach((message, index) => {
-    const rateable = index === valid.length - 1; // one rating per answer, under its last message
+    // One rating per answer, under its last message; the gateway's own answers (handoff) are not the bot's.
+    const rateable = frame.rateable !== false && index === valid.length - 1;
     const secretPrompt = message.input === 'secret';
     addEntry({ kind: 'bot', text: messageText(message), time, replyTo, buttons: readButtons(message), rateable,
       secretPrompt, ephemeral });

@@ -96,7 +96,7 @@ def test_websocket_issues_a_signed_session_and_answers(client: TestClient):
         assert hello["type"] == "session" and hello["session"] != "forged.123" and "." in hello["session"]
         ws.send_json({"type": "message", "id": "m1", "text": "Hallo"})
         frames = [ws.receive_json() for _ in range(4)]
-    assert [f["type"] for f in frames] == ["ack", "typing", "bot", "typing"]
+    assert [f["type"] for f in frames] == ["typing", "ack", "bot", "typing"]  # acknowledged once handled
     assert frames[2]["reply_to"] == "m1" and frames[2]["messages"][0]["text"] == RASA_DOWN
 
 

@@ -195,7 +195,7 @@ def test_the_message_after_a_secret_prompt_is_flagged(client, rasa):
         frames = [ws.receive_json() for _ in range(4)]
         assert frames[2]["messages"] == [{"text": ASK_CODE, "buttons": [], "input": "secret"}]
         ws.send_json({"type": "message", "id": "m2", "text": "K7M2Q9"})
-        assert [ws.receive_json()["type"] for _ in range(4)] == ["ack", "typing", "bot", "typing"]
+        assert [ws.receive_json()["type"] for _ in range(4)] == ["typing", "ack", "bot", "typing"]
         ws.send_json({"type": "message", "id": "m3", "text": "Danke"})
         [ws.receive_json() for _ in range(4)]
     metadata = [body.get("metadata", {}) for body in rasa.received]

@@ -65,13 +65,18 @@ def test_two_agents_taking_at_once_exactly_one_wins_50_times(engine, agents):
         barrier = threading.Barrier(2)
         outcomes: list[str] = []
 
-        def take(agent: StaffUser, handoff_id: int = handoff.id, wait: threading.Barrier = barrier) -> None:
+        def take(
+            agent: StaffUser,
+            handoff_id: int = handoff.id,
+            wait: threading.Barrier = barrier,
+            results: list[str] = outcomes,
+        ) -> None:
             wait.wait()
             try:
                 store.take(engine, handoff_id, agent)
-                outcomes.append(agent.name)
+                results.append(agent.name)
             except AlreadyTaken:
-                outcomes.append("refused")
+                results.append("refused")
 
         threads = [threading.Thread(target=take, args=(agent,)) for agent in agents]
         for thread in threads:

@@ -77,3 +77,29 @@ def test_tracker_store_settings_for_postgresql_and_sqlite(tmp_path):
         "username": "bot",
         "password": "pw",
     }
+
+
+def test_ended_handoffs_and_done_callbacks_expire_active_ones_stay(tmp_path: Path):
+    from bot.staff import callbacks
+    from bot.staff import handoff as store
+    from bot.staff.accounts import add_user
+    from bot.staff.retention import purge_handoffs
+    from bot.staff.tables import connect
+
+    url = f"sqlite:///{tmp_path / 'staff.db'}"
+    engine = connect(url)
+    agent = add_user(engine, "anna", "Passwort-fuer-Anna", "agent")
+    old = store.open_handoff(engine, "web:old", "buergerservice", "human_handoff", now=0)
+    store.add_message(engine, old.id, "citizen", "Hallo", now=1)
+    store.end(engine, old.id, "abandoned", now=2)
+    waiting = store.open_handoff(engine, "web:waiting", "buergerservice", "human_handoff", now=0)
+    reference = callbacks.submit(
+        engine, "web:cb", "buergerservice", name="Erika", contact_kind="phone", contact="+4930123456",
+        topic="Wohngeld", preferred_time="vormittags",
+    )  # fmt: skip
+    request = next(r for r in callbacks.listing(engine) if r.reference == reference)
+    callbacks.done(engine, request.id, agent)
+    assert purge_handoffs(url, 90, now=time.time() + 91 * 86_400) == 1
+    assert store.get(engine, waiting.id).active and store.messages(engine, old.id) == []
+    assert callbacks.listing(engine) == []
+    engine.dispose()

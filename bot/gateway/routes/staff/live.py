@@ -44,6 +44,7 @@ class ReplyIn(BaseModel):
 
 class SeqOut(BaseModel):
     seq: int
+    author: str = Field(..., description="How the citizen sees the author (the team unless names are shown).")
 
 
 class TransferIn(BaseModel):
@@ -83,7 +84,7 @@ async def take(handoff_id: HandoffId, user: ActingUser, desk: Desk) -> dict[str,
 )
 async def reply(handoff_id: HandoffId, body: ReplyIn, user: ActingUser, desk: Desk) -> SeqOut:
     line = await desk.reply(handoff_id, user, body.text, body.client_id)
-    return SeqOut(seq=line.seq)
+    return SeqOut(seq=line.seq, author=line.author)
 
 
 @router.post(

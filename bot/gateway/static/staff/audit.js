@@ -14,6 +14,16 @@ const ACTIONS = {
   'model.promote_override': 'Modell mit Begründung übernommen',
   'model.rollback': 'Zurück zum früheren Modell',
   'model.adopt': 'Live-Modell übernommen (System)',
+  'handoff.take': 'Gespräch übernommen',
+  'handoff.transfer': 'Gespräch an ein Team übergeben',
+  'handoff.requeue': 'Gespräch zurück in die Warteschlange',
+  'handoff.returned': 'Gespräch an den Bot zurückgegeben',
+  'handoff.closed': 'Gespräch beendet',
+  'handoff.abandoned': 'Warteschlange verlassen (Bürger/in)',
+  'callback.assign': 'Rückrufbitte zugewiesen',
+  'callback.done': 'Rückrufbitte erledigt',
+  'canned.add': 'Textvorlage angelegt',
+  'canned.delete': 'Textvorlage gelöscht',
 };
 
 function detailSummary(detail) {

@@ -449,7 +449,7 @@ async function sendReply(event) {
     live.pending = null;
     if (live.openId === id) {
       appendLine({ seq: result && result.seq !== undefined ? result.seq : null, author_kind: 'agent',
-        author: state.me.name, text, time: Date.now() / 1000 });
+        author: result && typeof result.author === 'string' ? result.author : '', text, time: Date.now() / 1000 });
       if (box.value.trim() === text) box.value = '';
       box.focus();
     }

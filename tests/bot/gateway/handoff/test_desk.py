@@ -158,7 +158,8 @@ def test_a_person_takes_over_and_hands_back(client: TestClient, app: FastAPI, ra
 
         sent_to_rasa = len(rasa.received)
         citizen.send_json({"type": "message", "id": "m3", "text": "Mein Ausweis ist weg, was nun?"})
-        assert bot_frame(citizen)["messages"] == []  # the bot is silent
+        silent = bot_frame(citizen)
+        assert silent["messages"] == [] and silent["rateable"] is False  # the bot is silent
         line = until(console, lambda f: f["type"] == "message" and f["line"]["author_kind"] == "citizen")["line"]
         assert "Ausweis" in line["text"]
 
@@ -171,13 +172,15 @@ def test_a_person_takes_over_and_hands_back(client: TestClient, app: FastAPI, ra
         assert answer.status_code == 200
         pushed = until(citizen, lambda f: f["type"] == "push")
         assert pushed["role"] == "agent" and pushed["seq"] == answer.json()["seq"]
+        assert answer.json()["author"] == "Team Bürgerservice"  # what the console shows as the author
         assert push_text(pushed) == "Ich helfe Ihnen gern." and pushed["author"] == "Team Bürgerservice"
         assert len(rasa.received) == sent_to_rasa  # nothing reached Rasa during the handoff
 
         assert agent.post(f"/staff/api/handoffs/{item['id']}/handback").status_code == 200
         assert push_text(until(citizen, lambda f: f["type"] == "push")) == texts.HANDED_BACK
         citizen.send_json({"type": "message", "id": "m4", "text": "Danke, und die Gebühren?"})
-        assert push_text(bot_frame(citizen)) == "Bot: Danke, und die Gebühren?"
+        back = bot_frame(citizen)
+        assert push_text(back) == "Bot: Danke, und die Gebühren?" and back["rateable"] is True
 
     sender = "web:" + session.split(".")[0]
     logged = rasa.appended[sender]
