@@ -16,6 +16,7 @@ from bot.core.catalogue import CatalogueError
 from bot.infra.http_errors import register_validation_handler
 
 from .db import make_engine, make_session_factory
+from .mail.worker import worker_from_settings  # also registers the outbox table
 from .routes import cases, catalogue, health, offices, services
 from .seed import seed, upgrade_schema
 from .tables import Base
@@ -36,8 +37,13 @@ def create_app(settings: BackendSettings | None = None) -> FastAPI:
         app.state.session_factory = make_session_factory(engine)
         with app.state.session_factory() as session:
             seed(session, settings.catalogue_dir)
+        app.state.mail_worker = worker_from_settings(settings, app.state.session_factory)
+        if app.state.mail_worker is not None:
+            await app.state.mail_worker.start()
         logger.info("backend ready")
         yield
+        if app.state.mail_worker is not None:
+            await app.state.mail_worker.stop()
         engine.dispose()
 
     app = FastAPI(

@@ -6,7 +6,7 @@ from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, validator
+from pydantic import Field, SecretStr, validator
 
 from bot.infra.holiday_calendar import federal_states
 from bot.infra.paths import REPO_ROOT
@@ -27,8 +27,20 @@ class BackendSettings(CommonSettings):
         description="For tests and demos only: the backend's clock stands still at this moment "
         "(ISO datetime; without an offset it is local time in `timezone`). Empty: the real clock.",
     )
+    # E-mail (bot/backend/mail): the outbox always fills; the worker sends only when smtp_host is set.
+    smtp_host: str = Field("", description="SMTP server; empty: e-mails stay in the outbox, unsent.")
+    smtp_port: int = 587
+    smtp_user: str = Field("", description="SMTP login; empty: no AUTH.")
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = Field(True, description="STARTTLS before AUTH and sending; refuses a server without it.")
+    smtp_timeout_seconds: float = 30.0
+    mail_from: str = "Bürgerservice Musterstadt <buergerservice@localhost>"
+    mail_poll_seconds: float = Field(5.0, description="How often the mail worker looks for due messages.")
+    public_base_url: str = Field(
+        "http://127.0.0.1:8000", description="The gateway's public address, for links in e-mails."
+    )
 
-    @validator("fixed_now", pre=True)
+    @validator("fixed_now", "smtp_password", pre=True)
     def _empty_is_unset(cls, value: object) -> object:  # noqa: N805 - pydantic validator signature
         return value or None
 
