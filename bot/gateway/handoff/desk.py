@@ -182,6 +182,10 @@ class HandoffDesk:
         if text.startswith("/handoff_"):
             return await self._citizen_command(sender, *_command(text))
         current = await self._db_call(store.active_for, self._db, sender)
+        if current is not None and current.state == "queued" and message.payload == texts.LEAVE:
+            # Leaving the queue needs no offer: the widget's queue line has the button, and after a
+            # gateway restart nothing remembers which buttons were offered.
+            return await self._citizen_command(sender, texts.LEAVE, {})
         if current is not None:
             # A button of an earlier bot answer is shown to the person as its title.
             await self._from_citizen(current, message.text or text, message.message_id)
