@@ -210,8 +210,13 @@ class ChatService:
         return answer
 
     async def restart(self, sender: str) -> None:
-        """Start a new conversation for a sender (Rasa's /restart)."""
+        """Start a new conversation for a sender (Rasa's /restart); a queued handoff ends."""
         self.conversations.forget(sender)
+        if self.desk is not None:
+            try:
+                await self.desk.citizen_left(sender)
+            except Exception:  # the restart itself must still happen
+                logger.warning("handoff of %s not ended on restart", sender.split(":")[0], exc_info=True)
         try:
             await self._rasa.send(sender, "/restart")
         except RasaUnavailable:

@@ -41,6 +41,7 @@ logger = logging.getLogger(__name__)
 
 LAST_MESSAGES = 3
 FULL_REFRESH_SECONDS = 30.0
+PUSH_CHANNELS = ("web:", "telegram:")  # channels a person's reply can reach between messages
 
 
 class HandoffUnavailable(ChatRefused):
@@ -201,11 +202,13 @@ class HandoffDesk:
         service = marker.get("service") if isinstance(marker.get("service"), str) else None
         team = self.teams.for_handoff(reason, service)
         self._offers[sender] = (team.id, reason)
-        why = self._unavailable(team)
+        why = self._unavailable(team, sender)
         return [texts.offer_callback(team.name, why) if why else texts.offer_chat(team.name)]
 
-    def _unavailable(self, team: Team) -> str | None:
-        """Why `team` cannot chat now, or None when it can."""
+    def _unavailable(self, team: Team, sender: str) -> str | None:
+        """Why `team` cannot chat with `sender` now, or None when it can."""
+        if not sender.startswith(PUSH_CHANNELS):  # e.g. /api/chat: nothing could reach the citizen
+            return texts.NO_LIVE_CHAT_HERE
         state = team.state(self.now())
         if not state.open_now:
             opening = state.changes_at
@@ -222,7 +225,7 @@ class HandoffDesk:
         if name == texts.START:
             if current is not None:
                 return [texts.queued(self.teams[current.team].name)]
-            why = self._unavailable(team)
+            why = self._unavailable(team, sender)
             if why:
                 return [texts.offer_callback(team.name, why)]
             await self._db_call(store.open_handoff, self._db, sender, team.id, reason, self._clock())
@@ -278,6 +281,16 @@ class HandoffDesk:
             await self.hub.to_staff(handoff.agent_id, {"type": "message", "handoff": handoff.id, "line": _line(line)})
         else:
             await self.refresh()  # the queue shows the last messages
+
+    async def citizen_left(self, sender: str) -> None:
+        """The citizen started a new conversation: a queued handoff is abandoned, a held one is
+        told to the agent (who closes it), a callback form is dropped."""
+        current = await self._db_call(store.active_for, self._db, sender)
+        if current is not None and current.state == "queued":
+            await self._end(current, "abandoned")
+        elif current is not None:
+            await self._from_citizen(current, texts.CITIZEN_RESTARTED, None)
+        await self._db_call(callbacks.drop_draft, self._db, sender)
 
     async def citizen_typing(self, sender: str, on: bool) -> None:
         current = await self._db_call(store.active_for, self._db, sender)

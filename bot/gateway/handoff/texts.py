@@ -54,6 +54,8 @@ def queued(team: str) -> OutgoingMessage:
     )
 
 
+NO_LIVE_CHAT_HERE = "Über diesen Zugang ist leider kein Chat mit Mitarbeitenden möglich."
+CITIZEN_RESTARTED = "(Die Bürgerin oder der Bürger hat ein neues Gespräch begonnen.)"
 LEFT = "Sie haben die Warteschlange verlassen. Ich bin wieder für Sie da: Wie kann ich Ihnen helfen?"
 DECLINED = "Gern. Wie kann ich Ihnen sonst helfen?"
 KEEP_WAITING = "Gern, Sie bleiben in der Warteschlange."

@@ -842,6 +842,11 @@ async function postItem(item, generation) {
 // ---------------------------------------------------------------- reset & kiosk
 
 function resetConversation() {
+  // Leaving for a new conversation while queued for a person: give the place in the queue back
+  // (best effort; the gateway also returns it to nobody when no one answers).
+  if (state.queue && state.ws && state.ws.readyState === WebSocket.OPEN) {
+    sendFrame({ type: 'button', id: uuid(), title: TEXT.queue.leave, payload: '/handoff_leave' });
+  }
   state.generation += 1;
   closeWs();
   [timers.ws, timers.http, timers.poll, timers.citizenTyping].forEach(clearTimeout);

@@ -308,3 +308,19 @@ def test_reviewers_and_foreign_pages_get_no_live_chat(client: TestClient, app: F
     client.cookies.clear()
     with pytest.raises(WebSocketDisconnect), client.websocket_connect("/staff/ws/live", headers=ORIGIN):
         pass
+
+
+def test_a_new_conversation_gives_the_place_in_the_queue_back(client: TestClient, app: FastAPI):
+    agent = staff_client(client, "agent")
+    with agent.websocket_connect("/staff/ws/live", headers=ORIGIN), client.websocket_connect("/ws/chat") as citizen:
+        session = until(citizen, lambda f: f["type"] == "session")["session"]
+        start_handoff(citizen)
+        client.portal.call(app.state.chat.restart, "web:" + session.split(".")[0])
+        assert agent.get("/staff/api/handoffs").json()["teams"][0]["queue"] == []
+
+
+def test_no_live_chat_where_no_reply_could_reach_the_citizen(client: TestClient, app: FastAPI):
+    agent = staff_client(client, "agent")
+    with agent.websocket_connect("/staff/ws/live", headers=ORIGIN):
+        answer = client.portal.call(app.state.desk.offer, "api:key:someone", {"reason": "human_handoff"})
+    assert texts.NO_LIVE_CHAT_HERE in answer[0].text and answer[0].buttons[0].payload == texts.CALLBACK
