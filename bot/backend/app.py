@@ -9,21 +9,29 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
+from bot.backend.appointments.codes import load_secret
 from bot.backend.cases import utc_now
-from bot.backend.errors import CaseLocked, CaseNotVerified, NotFound
+from bot.backend.errors import AppointmentError, CaseLocked, CaseNotVerified, NotFound
 from bot.backend.settings import BackendSettings, get_settings
 from bot.core.catalogue import CatalogueError
 from bot.infra.http_errors import register_validation_handler
 
 from .db import make_engine, make_session_factory
 from .mail.worker import worker_from_settings  # also registers the outbox table
-from .routes import cases, catalogue, health, offices, services
+from .routes import appointments, appointments_staff, cases, catalogue, health, offices, services
+from .routes.appointment_errors import appointment_error_response
 from .seed import seed, upgrade_schema
 from .tables import Base
 
 logger = logging.getLogger(__name__)
 
-_KIND_DE = {"service": "Leistung", "office": "Dienststelle", "case": "Vorgang"}
+_KIND_DE = {
+    "service": "Leistung",
+    "office": "Dienststelle",
+    "case": "Vorgang",
+    "booking": "Buchung",
+    "closure": "Schließzeit",
+}
 
 
 def create_app(settings: BackendSettings | None = None) -> FastAPI:
@@ -35,6 +43,8 @@ def create_app(settings: BackendSettings | None = None) -> FastAPI:
         Base.metadata.create_all(engine)
         upgrade_schema(engine)
         app.state.session_factory = make_session_factory(engine)
+        secret = settings.appointment_secret.get_secret_value() if settings.appointment_secret else None
+        app.state.appointment_secret = load_secret(secret, settings.data_dir)
         with app.state.session_factory() as session:
             seed(session, settings.catalogue_dir)
         app.state.mail_worker = worker_from_settings(settings, app.state.session_factory)
@@ -53,7 +63,15 @@ def create_app(settings: BackendSettings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.dependency_overrides[get_settings] = lambda: settings
-    for router in (services.router, offices.router, cases.router, catalogue.router, health.router):
+    for router in (
+        services.router,
+        offices.router,
+        cases.router,
+        catalogue.router,
+        appointments.router,
+        appointments_staff.router,
+        health.router,
+    ):
         app.include_router(router)
     _register_error_handlers(app)
     return app
@@ -93,5 +111,9 @@ def _register_error_handlers(app: FastAPI) -> None:
                 "retry_after_seconds": retry_after,
             },
         )
+
+    @app.exception_handler(AppointmentError)
+    async def appointment_error(_request: Request, exc: AppointmentError) -> JSONResponse:
+        return appointment_error_response(exc)
 
     register_validation_handler(app)

@@ -25,6 +25,7 @@ from bot.core.catalogue import Catalogue, CatalogueError, ServiceEntry
 from bot.core.opening_hours import parse_week
 from bot.infra.catalogue_files import OFFICES_FILE, load_catalogue
 
+from .appointments.config import CalendarConfig, apply_calendars, read_calendar_config
 from .cases import STATUS_LABELS
 from .security import hash_access_code
 from .tables import CaseEventRecord, CaseRecord, LifeEventRecord, OfficeRecord, ServiceRecord
@@ -52,6 +53,7 @@ class CatalogueFiles:
 
     offices: list[dict[str, Any]]
     catalogue: Catalogue
+    calendars: CalendarConfig = field(default_factory=CalendarConfig)  # appointments.yml
 
 
 @dataclass(frozen=True)
@@ -127,13 +129,15 @@ def read_catalogue_files(catalogue_dir: Path) -> CatalogueFiles:
     """Read and validate offices and catalogue; raise one `CatalogueError` with every problem."""
     problems: list[str] = []
     offices = _offices(catalogue_dir, problems)
+    catalogue: Catalogue | None = None
     try:
         catalogue = load_catalogue(catalogue_dir)
     except CatalogueError as error:
         problems.extend(p for p in error.problems if p not in problems)
-    if problems:
+    calendars = read_calendar_config(catalogue_dir, {str(o["id"]) for o in offices}, catalogue, problems)
+    if problems or catalogue is None:
         raise CatalogueError(problems)
-    return CatalogueFiles(offices, catalogue)
+    return CatalogueFiles(offices, catalogue, calendars)
 
 
 def _service_values(entry: ServiceEntry) -> dict[str, Any]:
@@ -190,6 +194,7 @@ def apply_catalogue(session: Session, files: CatalogueFiles) -> ReloadSummary:
         session.add(
             LifeEventRecord(id=event.id, name=event.name, phrases=list(event.phrases), services=list(event.services))
         )
+    apply_calendars(session, office_ids, catalogue, files.calendars)
     session.flush()
     return ReloadSummary(
         offices=len(files.offices),

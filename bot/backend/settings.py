@@ -22,6 +22,22 @@ class BackendSettings(CommonSettings):
     port: int = 8001
     lockout_attempts: int = Field(5, description="Failed checks before a case number is locked.")
     lockout_minutes: int = 15
+    # Appointments (docs/appointments.md).
+    backend_token: SecretStr | None = Field(
+        None,
+        description="Bearer token of the internal routes (staff data of appointments) the gateway calls; "
+        "unset: those routes answer 403. `buergerbot run` generates one per start.",
+    )
+    appointment_secret: SecretStr | None = Field(
+        None,
+        description="Signs booking codes, .ics download links, cancellation links and office feed tokens; "
+        "unset: generated once in data_dir/appointment_secret (mode 600).",
+    )
+    appointment_hold_minutes: int = Field(5, ge=1, le=60, description="How long a held slot stays reserved.")
+    appointment_holds_per_window: int = Field(10, ge=1, description="Holds per client key in one window.")
+    appointment_hold_window_minutes: int = Field(10, ge=1)
+    appointment_horizon_days: int = Field(28, ge=1, le=366, description="Default search range: 4 weeks.")
+    appointment_lead_minutes: int = Field(30, ge=0, description="The earliest slot offered starts this far ahead.")
     fixed_now: datetime | None = Field(
         None,
         description="For tests and demos only: the backend's clock stands still at this moment "

@@ -47,6 +47,7 @@ RASA_TOKEN_VARIABLE = "BUERGERBOT_RASA_TOKEN"  # the gateway and staff tools sen
 # any it cannot use (binary, over 64 KiB, malformed) with a German error frame.
 GATEWAY_WS_MAX_BYTES = 1_048_576
 ACTIONS_TOKEN_VARIABLE = "BUERGERBOT_ACTIONS_TOKEN"  # Rasa → action server (read by actions.server)
+BACKEND_TOKEN_VARIABLE = "BUERGERBOT_BACKEND_TOKEN"  # gateway → the backend's internal routes
 # Rasa's endpoints.yml fills `${VAR}` from its environment: the token is not written to the file.
 ACTIONS_AUTH_HEADER = {"Authorization": "Bearer ${" + ACTIONS_TOKEN_VARIABLE + "}"}
 REDACTING_TRACKER_STORE = "bot.rasa_plugins.tracker_store.RedactingSQLTrackerStore"
@@ -129,6 +130,8 @@ class Stack:
     rasa_token: str = field(default="", repr=False)
     # Rasa sends it to the action server, which refuses requests without it.
     actions_token: str = field(default="", repr=False)
+    # The gateway sends it to the backend's internal routes (staff data of appointments).
+    backend_token: str = field(default="", repr=False)
 
     def rasa_api(self) -> RasaApi:
         """Rasa's HTTP API of this stack, with its token."""
@@ -149,6 +152,7 @@ class Stack:
     def __post_init__(self) -> None:
         self.rasa_token = self.rasa_token or self.env.get(RASA_TOKEN_VARIABLE) or secrets.token_urlsafe(24)
         self.actions_token = self.actions_token or self.env.get(ACTIONS_TOKEN_VARIABLE) or secrets.token_urlsafe(32)
+        self.backend_token = self.backend_token or self.env.get(BACKEND_TOKEN_VARIABLE) or secrets.token_urlsafe(32)
 
     @property
     def data_dir(self) -> Path:
@@ -272,12 +276,13 @@ class Stack:
 
     def _process_env(self, name: str, env: dict[str, str]) -> dict[str, str]:
         """Each process gets only the tokens it uses: Rasa and the action server their shared one,
-        the others Rasa's API token (Rasa reads its own from the token file)."""
+        the others Rasa's API token (Rasa reads its own from the token file), the backend and the
+        gateway the backend's service token."""
         if name == "rasa":
-            rasa = {k: v for k, v in env.items() if k != RASA_TOKEN_VARIABLE}
+            rasa = {k: v for k, v in env.items() if k not in (RASA_TOKEN_VARIABLE, BACKEND_TOKEN_VARIABLE)}
             return {**rasa, **SERVING_TF_THREADS, **RASA_LOG_ENV, ACTIONS_TOKEN_VARIABLE: self.actions_token}
         if name == "actions":  # bound to loopback (SANIC_HOST); the token guards it against local users
-            actions = {k: v for k, v in env.items() if k != RASA_TOKEN_VARIABLE}
+            actions = {k: v for k, v in env.items() if k not in (RASA_TOKEN_VARIABLE, BACKEND_TOKEN_VARIABLE)}
             return {**actions, "SANIC_HOST": self.host, ACTIONS_TOKEN_VARIABLE: self.actions_token}
         return env
 
@@ -293,6 +298,7 @@ class Stack:
             RASA_TOKEN_VARIABLE: self.rasa_token,
             "BUERGERBOT_INITIAL_MODEL": str(self.model),
             **{k: v for k, v in self.env.items() if k != ACTIONS_TOKEN_VARIABLE},
+            BACKEND_TOKEN_VARIABLE: self.backend_token,
         }
         with private_umask():
             for directory in {self.data_dir, self.log_dir.parent}:

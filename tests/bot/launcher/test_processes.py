@@ -88,6 +88,15 @@ def test_each_process_gets_only_the_tokens_it_uses(tmp_path: Path):
     assert actions["SANIC_HOST"] == "127.0.0.1"
 
 
+def test_only_backend_and_gateway_get_the_backend_service_token(tmp_path: Path):
+    stack = offline_stack(tmp_path)
+    base = {"BUERGERBOT_BACKEND_TOKEN": stack.backend_token, "PATH": "/usr/bin"}
+    envs = {name: stack._process_env(name, base) for name in ("backend", "gateway", "rasa", "actions")}
+    assert envs["backend"]["BUERGERBOT_BACKEND_TOKEN"] == envs["gateway"]["BUERGERBOT_BACKEND_TOKEN"]
+    assert len(stack.backend_token) >= 32 and stack.backend_token != stack.actions_token
+    assert "BUERGERBOT_BACKEND_TOKEN" not in envs["rasa"] and "BUERGERBOT_BACKEND_TOKEN" not in envs["actions"]
+
+
 def test_rasa_sends_the_secret_to_the_action_server_and_stores_redacted(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
