@@ -358,11 +358,6 @@ def test_a_telegram_chat_is_answered_by_a_person_and_handed_back(
         assert message_with(telegram_api, chat_id, "Gebühr für Reisepass")["text"].startswith("Gebühr für Reisepass")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="product bugs: the handoff's user events lack parse_data (Rasa 3.6 answers 500), and "
-    "rasa_client quotes ':' in the sender, so Rasa's un-decoded path names another conversation",
-)
 def test_the_persons_conversation_is_appended_to_the_tracker_store(
     full_stack: Stack, gateway: Stack, telegram_api: FakeTelegramAPI
 ):

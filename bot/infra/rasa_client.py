@@ -68,7 +68,7 @@ class RasaClient:
         """Append events to a conversation's tracker without running the bot (handoff messages)."""
         try:
             response = await self._client.post(
-                f"/conversations/{quote(sender, safe='')}/tracker/events",
+                f"/conversations/{quote(sender, safe=':')}/tracker/events",
                 params={**self._api_params, "include_events": "NONE"},
                 json=events,
             )
@@ -145,7 +145,7 @@ class RasaApi:
 
     def tracker(self, sender: str) -> dict[str, Any]:
         """The conversation of `sender` as Rasa holds it (events, slots)."""
-        tracker: dict[str, Any] = self._request("GET", f"/conversations/{quote(sender, safe='')}/tracker")
+        tracker: dict[str, Any] = self._request("GET", f"/conversations/{quote(sender, safe=':')}/tracker")
         return tracker
 
     def send(self, sender: str, text: str, metadata: dict[str, Any] | None = None) -> list[dict[str, Any]]:

@@ -461,7 +461,17 @@ def tracker_events(lines: list[Line]) -> list[dict[str, Any]]:
         metadata = {"author": line.author_kind, "author_name": line.author, "handoff": line.handoff_id}
         if line.author_kind == "citizen":
             events.append({"event": "action", "name": "action_listen", "timestamp": line.at})
-            events.append({"event": "user", "text": line.text, "timestamp": line.at, "metadata": metadata})
+            # Rasa 3.6 refuses a user event without parse_data (HTTP 500); no intent: nobody parsed it.
+            parse_data = {"intent": {}, "entities": [], "text": line.text}
+            events.append(
+                {
+                    "event": "user",
+                    "text": line.text,
+                    "timestamp": line.at,
+                    "metadata": metadata,
+                    "parse_data": parse_data,
+                }
+            )
         else:
             events.append({"event": "bot", "text": line.text, "timestamp": line.at, "metadata": metadata})
     if lines:

@@ -206,17 +206,19 @@ def create_router(chat: WebchatPort, signer: SessionSigner) -> APIRouter:
     async def _converse(
         websocket: WebSocket, send: Callable[[dict[str, Any]], Awaitable[None]], sender: str, client: str
     ) -> None:
-        last_typing = 0.0
+        last_typing_on: float | None = None  # when the last counted "on" came, None after an "off"
 
         def typing_throttled(frame: WebchatFrameIn) -> bool:
-            """Typing frames count at most every TYPING_INTERVAL seconds per socket (stops always count)."""
-            nonlocal last_typing
-            if frame.type != "typing" or not frame.on:
+            """A repeated "typing on" counts at most every TYPING_INTERVAL seconds per socket; the
+            first "on" after an "off", and every "off", always count."""
+            nonlocal last_typing_on
+            if not frame.on:
+                last_typing_on = None
                 return False
             now = time.monotonic()
-            if now - last_typing < TYPING_INTERVAL:
+            if last_typing_on is not None and now - last_typing_on < TYPING_INTERVAL:
                 return True
-            last_typing = now
+            last_typing_on = now
             return False
 
         while True:

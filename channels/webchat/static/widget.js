@@ -581,12 +581,14 @@ function submitInput() {
 
 // ---------------------------------------------------------------- the citizen's typing frames
 
-/** On every input: "typing on" at most every LIMIT.typingEvery, "off" LIMIT.typingIdle after the last keystroke.
- * Only over an open WebSocket and never through the outbox: a late typing frame means nothing. */
+/** On every input: "typing on" at once after a pause, then at most every LIMIT.typingEvery while typing
+ * goes on; "off" LIMIT.typingIdle after the last keystroke. Only over an open WebSocket and never through
+ * the outbox: a late typing frame means nothing. */
 function onCitizenInput() {
   if (!isWsReady()) return;
   const now = Date.now();
-  if (now - state.citizenTypingSentAt >= LIMIT.typingEvery && sendFrame({ type: 'typing', on: true })) {
+  const due = !state.citizenTyping || now - state.citizenTypingSentAt >= LIMIT.typingEvery;
+  if (due && sendFrame({ type: 'typing', on: true })) {
     Object.assign(state, { citizenTyping: true, citizenTypingSentAt: now });
   }
   clearTimeout(timers.citizenTyping);
