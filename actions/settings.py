@@ -19,6 +19,8 @@ class ActionSettings(CommonSettings):
     # `human_handoff` and "not understood twice" always offer. Only intents whose rule runs
     # action_offer_handoff (data/rules.yml: human_handoff, complain) can be switched here.
     handoff_offer_intents: str = "complain"
+    # The gateway's public address: the .ics download links in booking answers start with it.
+    public_base_url: str = "http://127.0.0.1:8000"
 
 
 @lru_cache

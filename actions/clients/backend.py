@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Any, Protocol, cast
+from typing import Any, Protocol, TypedDict, cast
 from urllib.parse import quote
 
 import httpx
@@ -65,6 +65,30 @@ class CaseLocked(BackendError):
         self.retry_after_seconds = retry_after_seconds
 
 
+class AppointmentRefused(BackendError):
+    """The appointment API said no (HTTP 403/409/422/423/429): `code` is its machine-readable reason
+    (slot_taken, booking_not_verified, booking_locked, ...), `detail` its German text."""
+
+    def __init__(self, status: int, body: dict[str, Any]) -> None:
+        self.status = status
+        self.code = str(body.get("code") or "appointment_error")
+        self.detail = str(body.get("detail") or "")
+        self.next_slots: list[dict[str, Any]] = list(body.get("next_slots") or [])
+        self.attempts_left: int | None = body.get("attempts_left")
+        self.retry_after_seconds: int | None = body.get("retry_after_seconds")
+        self.online_url: str | None = body.get("online_url")
+        super().__init__(f"appointment refused: HTTP {status} {self.code}")
+
+
+# Filters of GET /api/appointments/slots: `from`/`to` ISO days, `after`/`before` "HH:MM" (Europe/Berlin),
+# `weekdays` "0,1,2" (0 = Monday), `office`, `limit`.
+SlotQuery = TypedDict(
+    "SlotQuery",
+    {"office": str, "from": str, "to": str, "after": str, "before": str, "weekdays": str, "limit": int},
+    total=False,
+)
+
+
 class BackendApi(Protocol):
     """What the actions may ask the backend. Errors: the exceptions above (`BackendUnavailable`,
     `NotFoundInBackend`, `CaseNotVerified`, `CaseLocked`). Payloads are the backend's JSON objects."""
@@ -78,6 +102,22 @@ class BackendApi(Protocol):
     async def list_offices(self) -> list[dict[str, Any]]: ...
 
     async def check_case(self, case_number: str, access_code: str) -> dict[str, Any]: ...
+
+    # Appointments (docs/appointments.md); refusals raise `AppointmentRefused`.
+    async def find_slots(self, service_id: str, query: SlotQuery) -> dict[str, Any]: ...
+
+    async def place_hold(self, service_id: str, office_id: str, start: str, client_key: str) -> dict[str, Any]: ...
+
+    async def confirm_hold(self, hold_id: str, name: str, email: str, idempotency_key: str) -> dict[str, Any]: ...
+
+    async def find_booking(self, code: str, email: str) -> dict[str, Any]: ...
+
+    async def cancel_booking(self, code: str, email: str) -> dict[str, Any]: ...
+
+    async def move_booking(self, code: str, email: str, hold_id: str) -> dict[str, Any]: ...
+
+
+_REFUSALS = (403, 409, 422, 423, 429)
 
 
 class BackendClient:
@@ -133,6 +173,44 @@ class BackendClient:
         if response.status_code in (403, 422):
             raise CaseNotVerified(body.get("attempts_left"))
         raise BackendUnavailable(self._settings.backend_url, f"HTTP {response.status_code}")
+
+    async def _appointment(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+        response = await self._request(method, "/api/appointments" + path, **kwargs)
+        if response.status_code in (200, 201):
+            return cast(dict[str, Any], response.json())
+        if response.status_code in _REFUSALS:
+            try:
+                body = response.json()
+            except ValueError:
+                body = {}
+            raise AppointmentRefused(response.status_code, body if isinstance(body, dict) else {})
+        raise BackendUnavailable(self._settings.backend_url, f"HTTP {response.status_code}")
+
+    async def find_slots(self, service_id: str, query: SlotQuery) -> dict[str, Any]:
+        params: dict[str, Any] = {"service": service_id, **query}
+        return await self._appointment("GET", "/slots", params=params)
+
+    async def place_hold(self, service_id: str, office_id: str, start: str, client_key: str) -> dict[str, Any]:
+        body = {"service": service_id, "office": office_id, "start": start, "client_key": client_key}
+        return await self._appointment("POST", "/holds", json=body)
+
+    async def confirm_hold(self, hold_id: str, name: str, email: str, idempotency_key: str) -> dict[str, Any]:
+        return await self._appointment(
+            "POST",
+            f"/holds/{quote(hold_id, safe='')}/confirm",
+            json={"name": name, "email": email},
+            headers={"Idempotency-Key": idempotency_key},
+        )
+
+    async def find_booking(self, code: str, email: str) -> dict[str, Any]:
+        """The booking of code and e-mail; both travel in the body, never in a URL."""
+        return await self._appointment("POST", "/find", json={"code": code, "email": email})
+
+    async def cancel_booking(self, code: str, email: str) -> dict[str, Any]:
+        return await self._appointment("POST", "/cancel", json={"code": code, "email": email})
+
+    async def move_booking(self, code: str, email: str, hold_id: str) -> dict[str, Any]:
+        return await self._appointment("POST", "/move", json={"code": code, "email": email, "hold_id": hold_id})
 
 
 def get_backend_client() -> BackendApi:
