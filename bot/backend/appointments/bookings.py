@@ -54,6 +54,7 @@ from .calendars import (
     earliest_start,
     from_db,
     next_slots,
+    plus_minutes,
     to_db,
 )
 from .codes import booking_code, email_key, sha256_hex, signature_matches
@@ -200,7 +201,7 @@ def _check_bookable(
     local = start.astimezone(BERLIN)
     horizon = now.astimezone(BERLIN) + timedelta(days=max(settings.appointment_horizon_days, 366))
     holidays = closed_days(settings.federal_state, local.date()) if local < horizon else {}
-    end = local + timedelta(minutes=calendar.minutes)
+    end = plus_minutes(local, calendar.minutes)
     if (
         local < earliest_start(now, settings.appointment_lead_minutes)
         or local >= horizon
@@ -235,7 +236,7 @@ def place_hold(
         raise TooManyHolds(datetime.fromtimestamp(window_start + window, timezone.utc), now)
     local = start.astimezone(BERLIN)
     covered = units(local, calendar.minutes)
-    expires = now + timedelta(minutes=settings.appointment_hold_minutes)
+    expires = plus_minutes(now, settings.appointment_hold_minutes)
 
     def work() -> HoldRecord:
         _release_client_holds(session, key_hash)
@@ -388,7 +389,7 @@ def confirm_hold(
             office_id=current.office_id,
             counter=current.counter,
             start_at=current.start_at,
-            end_at=to_db(start + timedelta(minutes=current.minutes)),
+            end_at=to_db(plus_minutes(start, current.minutes)),
             status="booked",
             name=name,
             email=email,
@@ -546,7 +547,7 @@ def move_booking(
         current.office_id = new_hold.office_id
         current.counter = counter
         current.start_at = new_hold.start_at
-        current.end_at = to_db(start + timedelta(minutes=new_hold.minutes))
+        current.end_at = to_db(plus_minutes(start, new_hold.minutes))
         current.sequence += 1
         current.updated_at = to_db(now)
         new_hold.booking_id = booking_id

@@ -46,6 +46,12 @@ def from_db(stored: datetime) -> datetime:
     return stored.replace(tzinfo=timezone.utc).astimezone(BERLIN)
 
 
+def plus_minutes(moment: datetime, minutes: int) -> datetime:
+    """`minutes` real minutes after an aware moment, in Europe/Berlin. (Adding a timedelta to a
+    Berlin time adds wall-clock time, which is wrong across a daylight-saving change.)"""
+    return (moment.astimezone(timezone.utc) + timedelta(minutes=minutes)).astimezone(BERLIN)
+
+
 def midnight(day: date) -> datetime:
     return datetime.combine(day, time(0), BERLIN)
 
@@ -179,7 +185,7 @@ def find_slots(
 
 
 def earliest_start(now: datetime, lead_minutes: int) -> datetime:
-    return now.astimezone(BERLIN) + timedelta(minutes=lead_minutes)
+    return plus_minutes(now, lead_minutes)
 
 
 def next_slots(

@@ -1,7 +1,8 @@
 """E-mails of a booking, queued in the mail outbox (bot/backend/mail) in the caller's transaction, so a
 booking and its e-mails are committed together.
 
-- confirmed: the confirmation (with the .ics) and the reminder for 09:00 the day before;
+- confirmed: the confirmation (with the .ics) and the reminder for 09:00 the day before (none
+  when that has passed);
 - moved: the pending reminder is cancelled, a confirmation of the new time and a new reminder queued;
 - cancelled: the pending reminder is cancelled, the cancellation queued.
 
@@ -82,4 +83,6 @@ def notify(
         queue(CANCELLATION, texts.cancellation(mail, settings.public_base_url))
         return
     queue(CONFIRMATION if event == "confirmed" else MOVED, texts.confirmation(mail, settings.public_base_url))
-    queue(REMINDER, texts.reminder(mail, settings.public_base_url), schedule_for(start, now=now))
+    reminder_at = schedule_for(start, now=now)
+    if reminder_at > now:  # booked after 09:00 the day before: the confirmation is reminder enough
+        queue(REMINDER, texts.reminder(mail, settings.public_base_url), reminder_at)

@@ -18,6 +18,7 @@ from bot.backend.appointments.calendars import (
     find_slots,
     from_db,
     midnight,
+    plus_minutes,
 )
 from bot.backend.appointments.codes import signature_matches
 from bot.backend.appointments.ics import CONTENT_TYPE, booking_ics, office_feed
@@ -186,7 +187,7 @@ def hold_out(session: SessionDep, hold: HoldRecord) -> HoldOut:
         service=service_brief(service),
         office=OfficeRef(id=office.id, name=office.name),
         start=start,
-        end=start + timedelta(minutes=hold.minutes),
+        end=plus_minutes(start, hold.minutes),
         label=format_slot(start),
         expires_at=from_db(hold.expires_at),
     )
