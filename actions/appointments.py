@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -27,7 +28,6 @@ from rasa_sdk.types import DomainDict
 
 from actions import appointment_flow as flow
 from actions.backend_action import WithBackend
-from actions.cases import INTERRUPTIONS
 from actions.clients.backend import (
     ID_PATTERN,
     AppointmentRefused,
@@ -62,6 +62,9 @@ ALL_SLOTS = (
     "appointment_code",
     "appointment_action",
 )
+# Intents that break off the form (data/rules.yml). Unlike the case-status form, a free answer the NLU
+# calls out_of_scope, complain or bot_challenge (a name, a time in words) is still taken as the answer.
+FORM_INTERRUPTIONS = frozenset({"deny", "help", "human_handoff", "goodbye"})
 ASK_SERVICE = "Für welche Leistung möchten Sie einen Termin? Wählen Sie aus oder schreiben Sie den Namen."
 _VERIFIED = flow.VerifiedBookings()
 
@@ -74,12 +77,20 @@ def _requested(tracker: Tracker, slot: str) -> bool:
     return bool(tracker.get_slot("requested_slot") == slot)
 
 
-def _answer_to(tracker: Tracker, slot: str) -> str | None:
+def _answer_to(tracker: Tracker, slot: str, readable: Callable[[str], bool] | None = None) -> str | None:
     """The citizen's latest text as the answer to `slot`, when the form asked for it and the
-    message is not an interruption (those rules handle)."""
-    if not _requested(tracker, slot) or latest_intent(tracker) in INTERRUPTIONS:
+    message is not an interruption (those rules handle) — or is, but `readable` reads it as an
+    answer anyway ("so bald wie möglich" may look like a goodbye to the NLU)."""
+    text = latest_text(tracker).strip()[:500]
+    if not _requested(tracker, slot) or not text:
         return None
-    return latest_text(tracker).strip()[:500] or None
+    if latest_intent(tracker) in FORM_INTERRUPTIONS and not (readable and readable(text)):
+        return None
+    return text
+
+
+def reads_as_time(text: str) -> bool:
+    return isinstance(parse_preference(text, now_in_berlin()), Preference)
 
 
 def _service_buttons() -> list[dict[str, str]]:
@@ -170,6 +181,45 @@ class SlotPicking(WithBackend):
             dispatcher.utter_message(text=BACKEND_DOWN)
             return {"appointment_slot": None, "appointment_result": "unavailable"}
         return {"appointment_slot": flow.hold_to_slot(hold)}
+
+    async def extract_appointment_when(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        answer = _answer_to(tracker, "appointment_when", reads_as_time)
+        return {"appointment_when": answer} if answer else {}
+
+    async def extract_appointment_slot(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        if not _requested(tracker, "appointment_slot"):
+            return {}
+        pick = latest_entity(tracker, "appointment_pick")
+        if pick:
+            return {"appointment_slot": pick}
+        answer = _answer_to(tracker, "appointment_slot")
+        if answer and answer.lower().startswith("sp"):  # "später" typed
+            return {"appointment_slot": flow.LATER}
+        return {"appointment_slot": "?"} if answer else {}
+
+    async def validate_appointment_slot(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        if isinstance(value, dict):
+            return {"appointment_slot": value}
+        return await self.hold_pick(str(value or ""), dispatcher, tracker, str(tracker.get_slot("appointment_service")))
+
+    # --- name and e-mail ---
+
+    def validate_appointment_email(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        try:
+            return {"appointment_email": parse_email(str(value or ""))}
+        except InvalidContact as invalid:
+            dispatcher.utter_message(text=str(invalid))
+            return {"appointment_email": None}
+
+    # --- confirmation ---
 
     async def read_when(
         self, value: Any, dispatcher: CollectingDispatcher, service_id: str, office_id: str | None
@@ -319,12 +369,6 @@ class ValidateAppointmentForm(SlotPicking, FormValidationAction):
 
     # --- day and time ---
 
-    async def extract_appointment_when(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:
-        answer = _answer_to(tracker, "appointment_when")
-        return {"appointment_when": answer} if answer else {}
-
     async def validate_appointment_when(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
@@ -360,28 +404,6 @@ class ValidateAppointmentForm(SlotPicking, FormValidationAction):
 
     # --- slot ---
 
-    async def extract_appointment_slot(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:
-        if not _requested(tracker, "appointment_slot"):
-            return {}
-        pick = latest_entity(tracker, "appointment_pick")
-        if pick:
-            return {"appointment_slot": pick}
-        answer = _answer_to(tracker, "appointment_slot")
-        if answer and answer.lower().startswith("sp"):  # "später" typed
-            return {"appointment_slot": flow.LATER}
-        return {"appointment_slot": "?"} if answer else {}
-
-    async def validate_appointment_slot(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:
-        if isinstance(value, dict):
-            return {"appointment_slot": value}
-        return await self.hold_pick(str(value or ""), dispatcher, tracker, str(tracker.get_slot("appointment_service")))
-
-    # --- name and e-mail ---
-
     async def extract_appointment_name(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
@@ -404,17 +426,6 @@ class ValidateAppointmentForm(SlotPicking, FormValidationAction):
         if _requested(tracker, "appointment_email") and "@" in latest_text(tracker):
             answer = latest_text(tracker).strip()[:500]  # an address is an address whatever the NLU guessed
         return {"appointment_email": answer} if answer else {}
-
-    def validate_appointment_email(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:
-        try:
-            return {"appointment_email": parse_email(str(value or ""))}
-        except InvalidContact as invalid:
-            dispatcher.utter_message(text=str(invalid))
-            return {"appointment_email": None}
-
-    # --- confirmation ---
 
     async def extract_appointment_confirmed(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -564,15 +575,6 @@ class ValidateCancelAppointmentForm(SlotPicking, FormValidationAction):
             return {}
         return {"appointment_email": latest_text(tracker).strip()[:500]} if latest_text(tracker).strip() else {}
 
-    def validate_appointment_email(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:
-        try:
-            return {"appointment_email": parse_email(str(value or ""))}
-        except InvalidContact as invalid:
-            dispatcher.utter_message(text=str(invalid))
-            return {"appointment_email": None}
-
     async def extract_appointment_code(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
@@ -580,7 +582,7 @@ class ValidateCancelAppointmentForm(SlotPicking, FormValidationAction):
             return {}
         text = latest_text(tracker)
         # A printed code is a code whatever intent the NLU guessed for it.
-        if latest_intent(tracker) in INTERRUPTIONS and flow.normalize_code(text) is None:
+        if latest_intent(tracker) in FORM_INTERRUPTIONS and flow.normalize_code(text) is None:
             return {}
         return {"appointment_code": text[:60]}
 
@@ -675,12 +677,6 @@ class ValidateCancelAppointmentForm(SlotPicking, FormValidationAction):
         dispatcher.utter_message(text=flow.cancelled_text(booking))
         return {"appointment_action": "cancel", "appointment_result": "cancelled"}
 
-    async def extract_appointment_when(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:
-        answer = _answer_to(tracker, "appointment_when")
-        return {"appointment_when": answer} if answer else {}
-
     async def validate_appointment_when(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
@@ -690,26 +686,6 @@ class ValidateCancelAppointmentForm(SlotPicking, FormValidationAction):
         if result.get("appointment_result") == "no_slots":
             dispatcher.utter_message(text=flow.WAITING_LIST + " Ihr bisheriger Termin bleibt bestehen.")
         return result
-
-    async def extract_appointment_slot(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:
-        if not _requested(tracker, "appointment_slot"):
-            return {}
-        pick = latest_entity(tracker, "appointment_pick")
-        if pick:
-            return {"appointment_slot": pick}
-        answer = _answer_to(tracker, "appointment_slot")
-        if answer and answer.lower().startswith("sp"):
-            return {"appointment_slot": flow.LATER}
-        return {"appointment_slot": "?"} if answer else {}
-
-    async def validate_appointment_slot(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:
-        if isinstance(value, dict):
-            return {"appointment_slot": value}
-        return await self.hold_pick(str(value or ""), dispatcher, tracker, str(tracker.get_slot("appointment_service")))
 
     async def extract_appointment_confirmed(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
