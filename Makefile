@@ -17,7 +17,7 @@ for candidate in "$$(pyenv root 2>/dev/null)/versions/$$(pyenv latest 3.10 2>/de
 done; exit 1
 endef
 
-.PHONY: help setup train run chat lint test test-unit audit bench bench-handoff tune-resolver bench-nlu bench-xsid clean
+.PHONY: help setup train run chat lint test test-unit audit bench bench-handoff bench-appointments tune-resolver bench-nlu bench-xsid clean
 
 help: ## Show this help
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-10s %s\n", $$1, $$2}'
@@ -90,15 +90,22 @@ audit: $(AUDIT_VENV)/bin/pip-audit ## Known vulnerabilities in the pinned set (p
 
 # Ours vs Rasa's stock pipeline: 5-fold CV (stock: 2 folds, DIET is slow), the final held-out file,
 # training time, parse latency; about 50 minutes on 2 cores. BENCH_ARGS="--stock-k 5" for full CV.
-# Then the handoff bench below (about a minute).
-bench: setup ## CV + held-out NLU benchmark against Rasa's stock pipeline, then bench-handoff; into docs/benchmarks.md
+# Then the handoff and appointment benches below (a few minutes).
+bench: setup ## CV + held-out NLU benchmark against Rasa's stock pipeline, then bench-handoff and bench-appointments; into docs/benchmarks.md
 	$(PY) -m bot.bench.citizen $(BENCH_ARGS)
 	$(PY) -m bot.bench.handoff $(HANDOFF_ARGS)
+	$(PY) -m bot.bench.appointments $(APPOINTMENTS_ARGS)
 
 # The real gateway on a free loopback port, no Rasa: 20 citizens' WebSockets, 20 agents' consoles,
 # each agent takes one conversation and sends 25 replies (HANDOFF_ARGS="--handoffs 20 --replies 25").
 bench-handoff: setup ## Staff reply → citizen's page latency (p50/p95/p99), 20 simultaneous handoffs, into docs/benchmarks.md
 	$(PY) -m bot.bench.handoff $(HANDOFF_ARGS)
+
+# The real backend on a free loopback port, on SQLite and on a throw-away PostgreSQL database (loopback,
+# user postgres): free-slot search p95 with 10,000 bookings, bookings/s of 20 concurrent clients, and
+# a check for double bookings (APPOINTMENTS_ARGS="--databases sqlite --bookings 400"). About 2 minutes.
+bench-appointments: setup ## Free-slot search p95 (10,000 bookings) and bookings/s (20 clients), into docs/benchmarks.md
+	$(PY) -m bot.bench.appointments $(APPOINTMENTS_ARGS)
 
 tune-resolver: setup ## Service resolver weights by 5-fold CV on its dev set (tests/nlu/resolver_dev.yml); a few minutes
 	$(PY) -m bot.bench.tune_resolver $(TUNE_ARGS)

@@ -29,7 +29,6 @@ import asyncio
 import json
 import logging
 import secrets
-import subprocess
 import sys
 import tempfile
 import time
@@ -45,14 +44,14 @@ from websockets.legacy.client import WebSocketClientProtocol, connect
 from websockets.typing import Origin
 
 from bot.gateway.routes.staff.deps import SESSION_COOKIE
-from bot.infra.paths import REPO_ROOT, ensure_private_dir
+from bot.infra.paths import ensure_private_dir
 from bot.launcher.processes import Stack, free_ports, private_umask
 from bot.staff.accounts import add_user
 from bot.staff.handoff import open_handoff
 from bot.staff.tables import connect as connect_staff_db
 from channels.webchat.sessions import SessionSigner, sender_for_web
 
-from .report import append_row, machine_description, now, p50_p95
+from .report import append_row, commit_id, machine_description, now, p50_p95
 
 logger = logging.getLogger(__name__)
 
@@ -365,15 +364,6 @@ def _wait_ready(stack: Stack) -> None:
     raise TimeoutError(f"the gateway was not ready after {READY_TIMEOUT_S:.0f} s")
 
 
-def _commit() -> str:
-    try:
-        return subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True, check=True
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "–"
-
-
 def run(handoffs: int, replies: int) -> BenchResult:
     with tempfile.TemporaryDirectory(prefix="handoff-bench-") as tmp:
         work = Path(tmp)
@@ -421,7 +411,7 @@ def main(argv: list[str] | None = None) -> int:
     for chatty in ("httpx", "bot.staff"):  # a line per request, per account and per queued handoff
         logging.getLogger(chatty).setLevel(logging.WARNING)
     result = run(args.handoffs, args.replies)
-    row = row_of(result, now(), machine_description(), _commit())
+    row = row_of(result, now(), machine_description(), commit_id())
     print(HEADER)
     print(row)
     print(*summary_lines(result), sep="\n")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import platform
 import statistics
+import subprocess
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -30,6 +31,16 @@ def p50_p95(latencies: list[float]) -> tuple[float, float]:
     """Median and 95th percentile (nearest rank below) of latencies."""
     ordered = sorted(latencies)
     return statistics.median(ordered), ordered[int(0.95 * (len(ordered) - 1))]
+
+
+def commit_id() -> str:
+    """The short hash of HEAD, or "–" outside a git checkout."""
+    try:
+        return subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True, check=True
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "–"
 
 
 def now() -> str:

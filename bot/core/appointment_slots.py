@@ -16,7 +16,7 @@ multiples of `GRID_MINUTES`. On the spring daylight-saving day a wall-clock star
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
@@ -111,17 +111,69 @@ def _exists(local: datetime) -> bool:
     return local.astimezone(timezone.utc).astimezone(BERLIN).replace(tzinfo=None) == wall
 
 
+def _changes_offset(day: date) -> bool:
+    """Whether the zone's offset changes during `day` (the two daylight-saving days of a year)."""
+    start = datetime.combine(day, time(0), BERLIN)
+    return start.utcoffset() != (start + timedelta(days=1)).utcoffset()
+
+
 def day_starts(calendar: OfficeCalendar, day: date) -> Iterator[datetime]:
     """Wall-clock starts of the service's steps on `day` (aware, Europe/Berlin), ascending."""
     step = timedelta(minutes=calendar.minutes)
+    check = _changes_offset(day)
     for interval in calendar.week[WEEKDAYS[day.weekday()]]:
         wall = datetime.combine(day, interval.start)
         end = datetime.combine(day, interval.end)
         while wall + step <= end:
             local = wall.replace(tzinfo=BERLIN)
-            if _exists(local):
+            if not check or _exists(local):
                 yield local
             wall += step
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A step start the office offers, before claims are looked at."""
+
+    start: datetime  # aware, Europe/Berlin
+    end: datetime
+    units: tuple[int, ...]
+
+
+def candidates_of_day(
+    calendar: OfficeCalendar,
+    day: date,
+    *,
+    closed_days: Collection[date],
+    closures: Collection[Closure],
+    wanted: Filter,
+) -> list[Candidate]:
+    """The office's starts on `day` that are not on a public holiday, not in a closure and admitted
+    by `wanted`, whether free or not."""
+    if day in closed_days or day.weekday() not in wanted.weekdays:
+        return []
+    found = []
+    for start in day_starts(calendar, day):
+        if not wanted.admits(start):
+            continue
+        first = unit_of(start)
+        end = moment_of(first + calendar.minutes)
+        if any(closure.start < end and start < closure.end for closure in closures):
+            continue
+        found.append(Candidate(start, end, tuple(range(first, first + calendar.minutes, GRID_MINUTES))))
+    return found
+
+
+def free_counters(
+    calendar: OfficeCalendar, covered: Iterable[int], taken: Collection[tuple[int, int]]
+) -> tuple[int, ...]:
+    """The counters (1-based, ascending) on which none of the units is in `taken` ((counter, unit))."""
+    wanted_units = tuple(covered)
+    return tuple(
+        counter
+        for counter in range(1, calendar.counters + 1)
+        if not any((counter, unit) in taken for unit in wanted_units)
+    )
 
 
 def slots_of_day(
@@ -135,23 +187,10 @@ def slots_of_day(
 ) -> Iterator[Slot]:
     """The free slots of one office on one day: not on a public holiday, not overlapping a closure,
     admitted by `wanted`, with at least one counter on which no unit is in `taken` ((counter, unit))."""
-    if day in closed_days:
-        return
-    length = timedelta(minutes=calendar.minutes)
-    for start in day_starts(calendar, day):
-        if not wanted.admits(start):
-            continue
-        end = (start.astimezone(timezone.utc) + length).astimezone(BERLIN)
-        if any(closure.start < end and start < closure.end for closure in closures):
-            continue
-        covered = units(start, calendar.minutes)
-        free = tuple(
-            counter
-            for counter in range(1, calendar.counters + 1)
-            if not any((counter, unit) in taken for unit in covered)
-        )
+    for candidate in candidates_of_day(calendar, day, closed_days=closed_days, closures=closures, wanted=wanted):
+        free = free_counters(calendar, candidate.units, taken)
         if free:
-            yield Slot(calendar.office_id, start, end, free)
+            yield Slot(calendar.office_id, candidate.start, candidate.end, free)
 
 
 def is_offered(calendar: OfficeCalendar, start: datetime, *, closed_days: Collection[date]) -> bool:

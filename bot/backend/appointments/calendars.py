@@ -1,8 +1,8 @@
 """Office calendars from the database, and the free-slot search over them.
 
 The search reads what it needs in a few indexed queries: the offices that give the service (one
-join), the closures of the window (one), and the live claims of the window week by week (one per
-week, stopping as soon as enough slots are found), then cuts the slots in memory
+join), the closures of the window (one), and the live claims of the span the offered starts cover,
+in growing chunks of days (stopping as soon as enough slots are found); the slots are cut in memory
 (`bot.core.appointment_slots`).
 """
 
@@ -25,8 +25,8 @@ from bot.core.appointment_slots import (
     Filter,
     OfficeCalendar,
     Slot,
-    slots_of_day,
-    unit_of,
+    candidates_of_day,
+    free_counters,
 )
 from bot.core.opening_hours import parse_week
 from bot.infra.holiday_calendar import closed_days
@@ -118,17 +118,17 @@ def closures_between(
 def taken_between(
     session: Session, office_ids: Collection[str], first_unit: int, end_unit: int, now: datetime
 ) -> dict[str, set[tuple[int, int]]]:
-    """(counter, unit) of every live claim (bookings, unexpired holds) per office in [first, end)."""
-    rows = session.execute(
-        sa.select(SlotClaimRecord.office_id, SlotClaimRecord.counter, SlotClaimRecord.unit).where(
-            SlotClaimRecord.office_id.in_(list(office_ids)),
-            SlotClaimRecord.unit >= first_unit,
-            SlotClaimRecord.unit < end_unit,
-            sa.or_(SlotClaimRecord.expires_at.is_(None), SlotClaimRecord.expires_at > to_db(now)),
-        )
+    """(counter, unit) of every live claim (bookings, unexpired holds) per office in [first, end):
+    one query on the (office, unit) index, run as plain SQL (no ORM rows: it may return thousands)."""
+    claims = SlotClaimRecord.__table__.c
+    query = sa.select(claims.office_id, claims.counter, claims.unit).where(
+        claims.office_id.in_(list(office_ids)),
+        claims.unit >= first_unit,
+        claims.unit < end_unit,
+        sa.or_(claims.expires_at.is_(None), claims.expires_at > to_db(now)),
     )
     taken: dict[str, set[tuple[int, int]]] = defaultdict(set)
-    for office_id, counter, unit in rows:
+    for office_id, counter, unit in session.connection().execute(query):
         taken[office_id].add((counter, unit))
     return taken
 
@@ -145,42 +145,45 @@ def find_slots(
     limit: int,
 ) -> list[Slot]:
     """The first `limit` free slots from `first_day` to `last_day` (inclusive) across the calendars,
-    by start time (then office id)."""
+    by start time (then office id).
+
+    Day by day in growing chunks (1, 2, 4, then 7 days): the starts the offices offer in a chunk
+    are cut first (opening hours, holidays, closures, the filter), then the claims of just the span
+    those starts cover are read in one query, and the search stops once `limit` slots are found. A
+    nearest-slot search reads one day of claims; a filter nothing matches reads none."""
     if not calendars or last_day < first_day:
         return []
     office_ids = [c.office_id for c in calendars]
     holidays = {**closed_days(federal_state, first_day), **closed_days(federal_state, last_day)}
     closures = closures_between(session, office_ids, midnight(first_day), midnight(last_day + timedelta(days=1)))
-    longest = max(c.minutes for c in calendars)
     found: list[Slot] = []
-    chunk = first_day
+    chunk, size = first_day, 1
     while chunk <= last_day and len(found) < limit:
-        chunk_last = min(chunk + timedelta(days=WEEK - 1), last_day)
-        taken = taken_between(
-            session,
-            office_ids,
-            unit_of(midnight(chunk)),
-            unit_of(midnight(chunk_last + timedelta(days=1))) + longest,
-            now,
-        )
-        day = chunk
-        while day <= chunk_last and len(found) < limit:
-            of_day: list[Slot] = []
-            for calendar in calendars:
-                of_day.extend(
-                    slots_of_day(
-                        calendar,
-                        day,
-                        closed_days=holidays,
-                        closures=closures.get(calendar.office_id, ()),
-                        taken=taken.get(calendar.office_id, set()),
-                        wanted=wanted,
-                    )
-                )
-            of_day.sort(key=lambda slot: (slot.start, slot.office_id))
-            found.extend(of_day)
-            day += timedelta(days=1)
-        chunk = chunk_last + timedelta(days=1)
+        days = [chunk + timedelta(days=n) for n in range(min(size, (last_day - chunk).days + 1))]
+        offered = [
+            (calendar, day, candidates_of_day(
+                calendar, day, closed_days=holidays, closures=closures.get(calendar.office_id, ()), wanted=wanted
+            ))
+            for day in days
+            for calendar in calendars
+        ]  # fmt: skip
+        units_offered = [unit for _, _, candidates in offered for c in candidates for unit in c.units]
+        if units_offered:
+            taken = taken_between(session, office_ids, min(units_offered), max(units_offered) + 1, now)
+            for day in days:
+                of_day = [
+                    Slot(calendar.office_id, c.start, c.end, free)
+                    for calendar, candidate_day, candidates in offered
+                    if candidate_day == day
+                    for c in candidates
+                    if (free := free_counters(calendar, c.units, taken.get(calendar.office_id, set())))
+                ]
+                of_day.sort(key=lambda slot: (slot.start, slot.office_id))
+                found.extend(of_day)
+                if len(found) >= limit:
+                    break
+        chunk += timedelta(days=len(days))
+        size = min(size * 2, WEEK)
     return found[:limit]
 
 

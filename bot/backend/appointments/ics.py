@@ -1,11 +1,17 @@
 """Bookings as iCalendar (RFC 5545, the `icalendar` library): one booking for the citizen, and an
 office's bookings as a feed staff subscribe to. Times carry TZID=Europe/Berlin, with the zone's
-VTIMEZONE included, so calendar programs show the office's local time in any zone."""
+VTIMEZONE included, so calendar programs show the office's local time in any zone.
+
+The VTIMEZONE states the zone's rule (CET/CEST, changes on the last Sundays of March and October,
+in force since 1996) as two RRULEs, as calendar programs themselves write it: a few lines, where the
+one icalendar derives from the tz database lists every change from 1970 to 2037 (70 RDATEs, 3 ms
+to write, inside a booking's write transaction)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
+from functools import lru_cache
 
 import icalendar
 
@@ -17,6 +23,36 @@ from .tables import BookingRecord
 PRODID = "-//Stadt Musterstadt//Buergerbot Termine//DE"
 CONTENT_TYPE = "text/calendar; charset=utf-8"
 _STATUS = {"booked": "CONFIRMED", "no_show": "CONFIRMED", "cancelled": "CANCELLED"}
+
+
+TZID = "Europe/Berlin"
+
+
+@lru_cache(maxsize=1)
+def _berlin_vtimezone() -> bytes:
+    zone = icalendar.Timezone()
+    zone.add("tzid", TZID)
+    # A VTIMEZONE's DTSTART is the local time of the first change, without a zone.
+    daylight = datetime(1996, 3, 31, 2, 0)  # noqa: DTZ001 - local time, see above
+    standard = datetime(1996, 10, 27, 3, 0)  # noqa: DTZ001 - local time, see above
+    for kind, name, start, offsets, month in (
+        (icalendar.TimezoneDaylight, "CEST", daylight, (1, 2), 3),
+        (icalendar.TimezoneStandard, "CET", standard, (2, 1), 10),
+    ):
+        part = kind()
+        part.add("tzname", name)
+        part.add("dtstart", start)
+        part.add("tzoffsetfrom", timedelta(hours=offsets[0]))
+        part.add("tzoffsetto", timedelta(hours=offsets[1]))
+        part.add("rrule", {"freq": "yearly", "bymonth": month, "byday": "-1su"})
+        zone.add_component(part)
+    return bytes(zone.to_ical())
+
+
+def _with_zone(calendar: icalendar.Calendar) -> bytes:
+    """The calendar with the Europe/Berlin VTIMEZONE as its first component."""
+    calendar.subcomponents.insert(0, icalendar.Timezone.from_ical(_berlin_vtimezone()))
+    return bytes(calendar.to_ical())
 
 
 def uid(booking: BookingRecord) -> str:
@@ -68,8 +104,7 @@ def booking_ics(
     lines.append("Absagen oder verschieben: im Chat mit Ihrem Buchungscode und Ihrer E-Mail-Adresse.")
     calendar = _calendar(f"Termin {service_name}")
     calendar.add_component(_event(booking, f"{service_name} – {office_name}", "\n".join(lines), _location(office), now))
-    calendar.add_missing_timezones()
-    return bytes(calendar.to_ical())
+    return _with_zone(calendar)
 
 
 def office_feed(
@@ -87,5 +122,4 @@ def office_feed(
         if booking.status == "no_show":
             description += "\nNicht erschienen."
         calendar.add_component(_event(booking, f"{service_name}: {booking.name}", description, _location(office), now))
-    calendar.add_missing_timezones()
-    return bytes(calendar.to_ical())
+    return _with_zone(calendar)

@@ -33,6 +33,10 @@ _CHANGE = {
     "past": "Dieser Termin liegt in der Vergangenheit und kann nicht mehr geändert werden.",
     "future": "Der Termin hat noch nicht begonnen.",
 }
+_WAIT = {
+    429: "Zu viele Reservierungen in kurzer Zeit. Bitte versuchen Sie es in einigen Minuten erneut.",
+    423: "Zu viele Fehlversuche. Die Abfrage ist vorübergehend gesperrt.",
+}
 _TEXTS: dict[type[AppointmentError], tuple[int, str]] = {
     OfficeDoesNotOffer: (422, "Diese Dienststelle vergibt für diese Leistung keine Termine."),
     HoldNotFound: (404, "Diese Reservierung gibt es nicht mehr. Bitte wählen Sie den Termin neu."),
@@ -77,20 +81,10 @@ def appointment_error_response(exc: AppointmentError) -> JSONResponse:
         if exc.online_url:
             detail += f" Sie können sie online erledigen: {exc.online_url}"
         status, content = 422, content | {"detail": detail, "online_url": exc.online_url}
-    elif isinstance(exc, TooManyHolds):
-        retry = exc.retry_after_seconds
-        status, headers["Retry-After"] = 429, str(retry)
-        content |= {
-            "detail": "Zu viele Reservierungen in kurzer Zeit. Bitte versuchen Sie es in einigen Minuten erneut.",
-            "retry_after_seconds": retry,
-        }
-    elif isinstance(exc, BookingLocked):
-        retry = exc.retry_after_seconds
-        status, headers["Retry-After"] = 423, str(retry)
-        content |= {
-            "detail": "Zu viele Fehlversuche. Die Abfrage ist vorübergehend gesperrt.",
-            "retry_after_seconds": retry,
-        }
+    elif isinstance(exc, TooManyHolds | BookingLocked):
+        status = 429 if isinstance(exc, TooManyHolds) else 423
+        headers["Retry-After"] = str(exc.retry_after_seconds)
+        content |= {"detail": _WAIT[status], "retry_after_seconds": exc.retry_after_seconds}
     elif isinstance(exc, BookingNotChangeable):
         content |= {"detail": _CHANGE.get(exc.reason, _CHANGE["past"])}
     else:
