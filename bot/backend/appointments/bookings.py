@@ -68,6 +68,7 @@ HOLD_KEY_PREFIX = "hold:"
 BOOKING_KEY_PREFIX = "booking:"
 LOOKUP_CANDIDATES = 10  # bookings of one address whose codes are compared (newest first)
 RETRIES = 8  # write transactions tried again after a refused claim or a lock timeout
+DAY = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -240,6 +241,7 @@ def place_hold(
 
     def work() -> HoldRecord:
         _release_client_holds(session, key_hash)
+        _purge_stale_holds(session, now)
         _free_expired(session, office_id, covered, now)
         hold = HoldRecord(
             id=secrets.token_urlsafe(16),
@@ -283,14 +285,12 @@ def release_hold(session: Session, hold_id: str) -> None:
         raise HoldNotFound(hold_id)
 
 
-def purge_old_holds(session: Session, now: datetime) -> int:
-    """Unconfirmed holds that expired a day ago (their claims, if left, block nothing)."""
-    old = to_db(now - timedelta(days=1))
-    stale = sa.select(HoldRecord.id).where(HoldRecord.booking_id.is_(None), HoldRecord.expires_at < old)
+def _purge_stale_holds(session: Session, now: datetime) -> None:
+    """Unconfirmed holds that expired a day ago go, with any claims left (those block nothing):
+    done with every new hold, so the table stays small without a clean-up job."""
+    stale = sa.select(HoldRecord.id).where(HoldRecord.booking_id.is_(None), HoldRecord.expires_at < to_db(now) - DAY)
     _bulk(session, sa.delete(SlotClaimRecord).where(SlotClaimRecord.hold_id.in_(stale)))
-    count = int(_bulk(session, sa.delete(HoldRecord).where(HoldRecord.id.in_(stale))).rowcount or 0)
-    session.commit()
-    return count
+    _bulk(session, sa.delete(HoldRecord).where(HoldRecord.id.in_(stale)))
 
 
 def _reclaim(

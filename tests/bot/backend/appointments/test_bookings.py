@@ -284,3 +284,14 @@ def test_the_office_view_lists_bookings_of_the_range(backend: Backend):
     week = backend.client.get("/api/appointments/offices/buergeramt/bookings", headers=STAFF).json()
     assert [b["id"] for b in week] == [two["id"]] and week[0]["service_name"] == "Personalausweis"
     assert NOW.date().isoformat() == week[0]["start"][:10]
+
+
+def test_holds_expired_a_day_ago_are_cleaned_up_by_the_next_hold(backend: Backend):
+    from bot.backend.appointments.tables import HoldRecord
+
+    backend.hold("eheschliessung", "standesamt", WEDDING, "web:anna")
+    backend.later(days=1, minutes=6)
+    backend.hold("personalausweis", "buergeramt", backend.slots("personalausweis", limit=1)[0]["start"], "web:bert")
+    with backend.session_factory() as session:
+        assert session.scalar(sa.select(sa.func.count()).select_from(HoldRecord)) == 1
+        assert session.scalar(sa.select(sa.func.count()).select_from(SlotClaimRecord)) == 3  # Bert's 15 minutes
