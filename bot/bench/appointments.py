@@ -346,21 +346,6 @@ def book_concurrently(
     return state["booked"], state["conflicts"], time.perf_counter() - started
 
 
-def _wait_ready(stack: Stack) -> None:
-    deadline = time.monotonic() + READY_TIMEOUT_S
-    process = stack.processes["backend"]
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the backend exited with {process.returncode}; see {stack.log_file('backend')}")
-        try:
-            if httpx.get(f"{stack.backend_url}/health", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.3)
-    raise TimeoutError(f"the backend was not ready after {READY_TIMEOUT_S:.0f} s")
-
-
 def run(kind: str, seeded: int, searches: int, clients: int, bookings: int) -> Result:
     rng = random.Random(14)
     moment = next_monday_morning()
@@ -381,7 +366,7 @@ def run(kind: str, seeded: int, searches: int, clients: int, bookings: int) -> R
             stack.start(("backend",))
             engine = make_engine(url)
             try:
-                _wait_ready(stack)
+                stack.wait_ready(timeout=READY_TIMEOUT_S)
                 in_window = seed_bookings(engine, seeded, today, rng)
                 logger.info("%s: %d bookings seeded, %d in the next 4 weeks", kind, seeded, in_window)
 
