@@ -384,6 +384,8 @@ def confirm_hold(
         if session.scalar(sa.select(BookingRecord.id).where(BookingRecord.open_key == open_key)) is not None:
             raise OpenBookingExists(current.service_id)
         start = from_db(current.start_at)
+        if start <= now:  # held long ago, and the time has passed meanwhile
+            raise _unavailable(session, calendars, current.office_id, start, settings, now)
         booking = BookingRecord(
             service_id=current.service_id,
             office_id=current.office_id,
@@ -541,7 +543,7 @@ def move_booking(
             raise HoldAlreadyUsed(hold_id)
         _changeable(current, now)
         start = from_db(new_hold.start_at)
-        counter = _reclaim(session, new_hold, calendars, booking_id, now)
+        counter = None if start <= now else _reclaim(session, new_hold, calendars, booking_id, now)
         if counter is None:
             raise _unavailable(session, calendars, new_hold.office_id, start, settings, now)
         current.office_id = new_hold.office_id

@@ -295,3 +295,11 @@ def test_holds_expired_a_day_ago_are_cleaned_up_by_the_next_hold(backend: Backen
     with backend.session_factory() as session:
         assert session.scalar(sa.select(sa.func.count()).select_from(HoldRecord)) == 1
         assert session.scalar(sa.select(sa.func.count()).select_from(SlotClaimRecord)) == 3  # Bert's 15 minutes
+
+
+def test_a_hold_whose_time_has_passed_is_not_booked(backend: Backend):
+    hold = backend.hold("eheschliessung", "standesamt", WEDDING).json()
+    backend.at(datetime.fromisoformat(WEDDING) + timedelta(minutes=1))
+    late = backend.confirm(hold["id"])
+    assert late.status_code == 409 and late.json()["code"] == "slot_taken"
+    assert all(slot["start"] > WEDDING for slot in late.json()["next_slots"])
