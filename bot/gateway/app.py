@@ -34,7 +34,7 @@ from .conversations import ConversationMemory
 from .handoff.desk import HandoffConfig, HandoffDesk
 from .limits import MemoryLimits
 from .middleware import BodyLimitMiddleware, ClientAddressMiddleware
-from .routes import assets, chat, health, staff
+from .routes import appointments, assets, chat, health, staff
 from .settings import GatewaySettings, get_settings
 
 logger = logging.getLogger(__name__)
@@ -133,6 +133,7 @@ def create_app(
         chat.router,
         health.router,
         telegram.create_router(telegram_channel),
+        appointments.router,
         staff.router,
         assets.router,
     ):
