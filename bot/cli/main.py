@@ -31,6 +31,22 @@ def cmd_train(_args: argparse.Namespace) -> int:
     return 0
 
 
+def _erase_past_bookings(older_than_days: int) -> None:
+    """The appointments' share of retention, in the backend's database."""
+    from datetime import datetime, timezone
+
+    from bot.backend.appointments.retention import erase_past_bookings
+    from bot.backend.db import make_engine, make_session_factory
+    from bot.backend.settings import get_settings as backend_settings
+
+    engine = make_engine(backend_settings().effective_database_url())
+    try:
+        with make_session_factory(engine)() as session, session.begin():
+            erase_past_bookings(session, datetime.now(timezone.utc).replace(tzinfo=None), older_than_days)
+    finally:
+        engine.dispose()
+
+
 def _purge_quietly() -> None:
     from bot.staff.retention import purge_conversations, purge_handoffs
     from bot.staff.settings import get_settings
@@ -39,6 +55,7 @@ def _purge_quietly() -> None:
     try:
         purge_conversations(settings.tracker_database_url, settings.retention_days)
         purge_handoffs(settings.staff_database_url, settings.retention_days)
+        _erase_past_bookings(settings.retention_days)
     except Exception:  # a failed purge must not stop the bot; it is retried tomorrow
         logger.exception("retention purge failed")
 
