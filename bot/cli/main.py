@@ -35,12 +35,17 @@ def _erase_past_bookings(older_than_days: int) -> None:
     """The appointments' share of retention, in the backend's database."""
     from datetime import datetime, timezone
 
+    import sqlalchemy as sa
+
     from bot.backend.appointments.retention import erase_past_bookings
+    from bot.backend.appointments.tables import BookingRecord
     from bot.backend.db import make_engine, make_session_factory
     from bot.backend.settings import get_settings as backend_settings
 
-    engine = make_engine(backend_settings().effective_database_url())
+    engine = make_engine(backend_settings().effective_database_url)
     try:
+        if not sa.inspect(engine).has_table(BookingRecord.__tablename__):  # the backend has not run yet
+            return
         with make_session_factory(engine)() as session, session.begin():
             erase_past_bookings(session, datetime.now(timezone.utc).replace(tzinfo=None), older_than_days)
     finally:
