@@ -28,6 +28,9 @@ class GatewaySettings(StaffSettings):
     secret_key: SecretStr = Field(..., env="BUERGERBOT_SECRET_KEY")
     actions_url: str = "http://127.0.0.1:5055"
     backend_url: str = "http://127.0.0.1:8001"
+    # The backend's service token for its internal routes (appointments in the staff console);
+    # `buergerbot run` generates one per start. Unset: the console's appointment views answer 503.
+    backend_token: SecretStr | None = None
     # Generous: while Rasa loads a promoted model (about 5 s on 2 cores) it answers nothing,
     # and a citizen's message must wait rather than fail.
     rasa_timeout_seconds: float = Field(30.0, gt=0)

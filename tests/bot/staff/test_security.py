@@ -24,6 +24,9 @@ SAMPLE_PARAMS = {
     "handoff_id": "1",
     "request_id": "1",
     "answer_id": "1",
+    "office_id": "buergeramt",
+    "closure_id": "1",
+    "booking_id": "1",
 }
 
 

@@ -1,4 +1,5 @@
-"""The staff console (/staff): login, NLU inbox, export, retraining, models, dashboard, audit log, live chat.
+"""The staff console (/staff): login, NLU inbox, export, retraining, models, dashboard, audit log, live chat,
+appointments.
 
 Pages are static files driven by the console's scripts over the JSON API of the modules here,
 one per concern. Every route except the login page, its script and styles, /staff/api/csrf and
@@ -14,7 +15,7 @@ from fastapi.responses import JSONResponse
 
 from bot.staff.errors import StaffError
 
-from . import audit, auth, catalogue, dashboard, inbox, live, models, pages, training
+from . import appointments, audit, auth, catalogue, dashboard, inbox, live, models, pages, training
 
 # Reachable without a session (the file route also serves login.html and every *.css publicly).
 PUBLIC_ROUTES = {"/staff/login", "/staff/login.js", "/staff/console.css", "/staff/api/csrf", "/staff/api/login"}
@@ -30,6 +31,7 @@ for _module in (
     audit,
     catalogue,
     live,
+    appointments,
     pages,
 ):  # pages last: its /{name} is a catch-all
     router.include_router(_module.router)

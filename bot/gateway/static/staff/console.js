@@ -1,9 +1,10 @@
 /* Staff console of the Bürgerbot (entry module): sign-in state, navigation between the sections
- * NLU inbox, training & models, dashboard, live chat, callback requests and audit log. The sections
- * live in inbox.js, models.js, dashboard.js, live.js, callbacks.js and audit.js; shared state and API
- * access in core.js; DOM, live-region and fetch helpers in /static/shared/ui.js. Which sections a
- * user sees depends on the role (reviewer: inbox and training; agent: live chat and callbacks;
- * admin: everything); elements with data-roles="…" are shown to those roles only. */
+ * NLU inbox, training & models, dashboard, live chat, callback requests, appointments and audit log.
+ * The sections live in inbox.js, models.js, dashboard.js, live.js, callbacks.js, appointments.js and
+ * audit.js; shared state and API access in core.js; DOM, live-region and fetch helpers in
+ * /static/shared/ui.js. Which sections a user sees depends on the role (reviewer: inbox and
+ * training; agent: live chat, callbacks and appointments; admin: everything); elements with
+ * data-roles="…" are shown to those roles only. */
 import { $, FALLBACK, api, busy, el, fail, isAdmin, clearError, state } from './core.js';
 import { loadInbox, setupInbox } from './inbox.js';
 import { loadConflicts, loadModels, resumeRunningJob, setupTraining } from './models.js';
@@ -11,6 +12,7 @@ import { loadDashboard, setupDashboard } from './dashboard.js';
 import { loadAudit, setupAudit } from './audit.js';
 import { loadLive, setupLive, showLive } from './live.js';
 import { loadCallbacks, setupCallbacks } from './callbacks.js';
+import { loadAppointments, setupAppointments } from './appointments.js';
 
 const REVIEW = ['reviewer', 'admin'];
 const ANSWER = ['agent', 'admin'];
@@ -21,6 +23,7 @@ const SECTIONS = {
   dashboard: { hash: 'uebersicht', title: 'Übersicht', load: loadDashboard },
   live: { hash: 'live-chat', title: 'Live-Chat', roles: ANSWER, load: loadLive, show: showLive },
   callbacks: { hash: 'rueckrufe', title: 'Rückrufe', roles: ANSWER, load: () => loadCallbacks() },
+  appointments: { hash: 'termine', title: 'Termine', roles: ANSWER, load: loadAppointments },
   audit: { hash: 'protokoll', title: 'Protokoll', admin: true, load: loadAudit },
 };
 const DEFAULT_ORDER = ['inbox', 'live', 'dashboard']; // the first one the user may see
@@ -106,6 +109,7 @@ function start() {
   setupTraining();
   setupLive();
   setupCallbacks();
+  setupAppointments();
 }
 
 start();

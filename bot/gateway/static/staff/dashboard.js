@@ -1,5 +1,5 @@
 /* Staff console, section 3: the dashboard (key figures, three charts, each with its data as a table;
- * the live chat's figures when the server sends them). */
+ * the live chat's figures when the server sends them; no-shows of appointments from the backend). */
 import { $, announce, api, busy, clear, clearError, el, fail, headRow, percent, scrollTable } from './core.js';
 
 function dataTable(label, headers, rows) {
@@ -76,6 +76,24 @@ function renderHandoffs(handoffs) {
   box.hidden = false;
 }
 
+/** "Nicht erschienene Termine" of the period: a figure of its own, fetched after the others (the
+ * appointments backend may be down while the dashboard itself works). */
+async function addNoShows(days) {
+  const box = $('figures');
+  const item = figure('Nicht erschienene Termine', '…');
+  item.dataset.testid = 'figure-no-shows';
+  box.append(item);
+  const value = item.querySelector('dd');
+  try {
+    const data = await api('GET', `/staff/api/appointments/no-shows?days=${days}`);
+    const top = (data.offices || []).slice(0, 3).map((o) => `${o.name}: ${o.count}`).join(', ');
+    value.textContent = top ? `${data.total} (${top})` : String(data.total);
+  } catch (error) {
+    if (error && error.status === 401) return;
+    value.textContent = '– (Fachdienst nicht erreichbar)';
+  }
+}
+
 export async function loadDashboard() {
   const days = $('days').value;
   clearError();
@@ -89,6 +107,7 @@ export async function loadDashboard() {
       figure('Bewertungen hilfreich', String(data.ratings.up)),
       figure('Bewertungen nicht hilfreich', String(data.ratings.down)),
     );
+    addNoShows(days);
 
     const perDay = data.messages_per_day || [];
     chart($('chart-messages'), 'messages', days,

@@ -20,6 +20,9 @@ SAMPLE_PARAMS = {
     "handoff_id": "1",
     "request_id": "1",
     "answer_id": "1",
+    "office_id": "buergeramt",
+    "closure_id": "1",
+    "booking_id": "1",
 }
 
 
@@ -38,7 +41,7 @@ def test_the_router_covers_the_console():
     templates = {route.path for route in router.routes if isinstance(route, APIRoute)}
     assert {"/staff", "/staff/login", "/staff/{name}", "/staff/api/messages", "/staff/api/models/rollback"} <= templates
     assert all(path.startswith("/staff") for _, path in staff_routes())
-    assert len(staff_routes()) == 39  # 36 API routes, the console page, the login page and the file route
+    assert len(staff_routes()) == 46  # 43 API routes, the console page, the login page and the file route
 
 
 @pytest.mark.parametrize("method, path", [r for r in staff_routes() if r[1] not in PUBLIC_ROUTES])
