@@ -24,6 +24,9 @@ const ACTIONS = {
   'callback.done': 'Rückrufbitte erledigt',
   'canned.add': 'Textvorlage angelegt',
   'canned.delete': 'Textvorlage gelöscht',
+  'appointment.closure_add': 'Schließzeit eingetragen',
+  'appointment.closure_delete': 'Schließzeit gelöscht',
+  'appointment.no_show': 'Termin als nicht erschienen markiert',
 };
 
 function detailSummary(detail) {
