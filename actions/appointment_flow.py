@@ -189,6 +189,12 @@ def ics_link(public_base_url: str, path: str) -> str:
     return public_base_url.rstrip("/") + "/" + path.lstrip("/")
 
 
+def ics_attachment(booking: dict[str, Any]) -> dict[str, Any]:
+    """The marker asking the gateway to send the booking's .ics as a file (Telegram: a document);
+    the gateway fetches it from the backend path and never shows the marker itself."""
+    return {"attachment": {"path": booking["ics_url"], "filename": "termin.ics", "mime": "text/calendar"}}
+
+
 def client_key(sender_id: str) -> str:
     """Who holds slots, for the backend's hold limit: a hash of the sender, never the sender itself."""
     return "chat:" + hashlib.sha256(sender_id.encode()).hexdigest()[:24]

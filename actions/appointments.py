@@ -464,6 +464,7 @@ class ValidateAppointmentForm(SlotPicking, FormValidationAction):
             dispatcher.utter_message(text=BACKEND_DOWN)
             return {"appointment_confirmed": None}
         dispatcher.utter_message(text=flow.booked_text(booking, get_settings().public_base_url))
+        dispatcher.utter_message(json_message=flow.ics_attachment(booking))
         return {"appointment_confirmed": flow.YES, "appointment_result": "booked"}
 
 
@@ -728,6 +729,7 @@ class ValidateCancelAppointmentForm(SlotPicking, FormValidationAction):
             return {"appointment_confirmed": None}
         _VERIFIED.drop(tracker.sender_id)
         dispatcher.utter_message(text=flow.moved_text(booking, get_settings().public_base_url))
+        dispatcher.utter_message(json_message=flow.ics_attachment(booking))
         return {"appointment_confirmed": flow.YES, "appointment_result": "moved"}
 
 

@@ -42,11 +42,22 @@ class IncomingMessage:
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """A file sent along with a message (a booking's .ics); channels that can send files do
+    (Telegram: a document), the others show only the message's text (which links the file)."""
+
+    filename: str
+    mime: str
+    data: bytes = field(repr=False)
+
+
+@dataclass(frozen=True)
 class OutgoingMessage:
     text: str = ""
     buttons: list[Button] = field(default_factory=list)
     # The bot asks for a secret (the access code): the channel should not store the next entry.
     secret_input: bool = False
+    attachment: Attachment | None = None  # never in `to_dict()`: the web chat shows the text's link
 
     @property
     def links(self) -> list[str]:

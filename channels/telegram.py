@@ -28,7 +28,7 @@ from datetime import timedelta
 from typing import Any, Literal, TypeAlias
 
 from fastapi import APIRouter, Request, Response
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, LinkPreviewOptions, Update
 from telegram.constants import ChatAction, MessageLimit
 from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.ext import (
@@ -347,7 +347,8 @@ class TelegramChannel:
         context: Context,
         rate_ref: str | None = None,
     ) -> None:
-        """Send an answer; with `rate_ref`, its last message carries 👍/👎 buttons."""
+        """Send an answer; with `rate_ref`, its last message carries 👍/👎 buttons. A message's
+        attachment follows it as a document."""
         for number, message in enumerate(messages, start=1):
             parts = split_text(message.text) or [""]
             for index, part in enumerate(parts):
@@ -359,6 +360,11 @@ class TelegramChannel:
                     part or CHOOSE,
                     reply_markup=markup,
                     link_preview_options=LinkPreviewOptions(is_disabled=True),
+                )
+            if message.attachment is not None:  # a booking's .ics: a file the citizen can open
+                file = message.attachment
+                await context.bot.send_document(
+                    chat_id, document=InputFile(file.data, filename=file.filename), filename=file.filename
                 )
 
     async def deliver(self, sender: str, event: PushEvent) -> None:

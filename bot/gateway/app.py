@@ -29,6 +29,7 @@ from channels.webchat import router as webchat
 from channels.webchat.sessions import SessionSigner
 
 from .api_keys import ApiKeys
+from .attachments import BackendFiles
 from .chat import ChatService, RatingStore
 from .conversations import ConversationMemory
 from .handoff.desk import HandoffConfig, HandoffDesk
@@ -65,6 +66,7 @@ def create_app(
         settings.rasa_url, settings.rasa_timeout_seconds, settings.rasa_token_value, transport=rasa_transport
     )
     conversations = ConversationMemory()
+    files = BackendFiles(settings.backend_url)
     desk = HandoffDesk(
         staff_context.staff,
         staff_context.tracker,
@@ -85,6 +87,7 @@ def create_app(
         ratings=rating_store(staff_context.staff),
         conversations=conversations,
         desk=desk,
+        files=files,
     )
     telegram_config = settings.telegram_config()
     telegram_channel = telegram.TelegramChannel(telegram_config, chat_service) if telegram_config else None
@@ -106,6 +109,7 @@ def create_app(
         if telegram_channel is not None:
             await telegram_channel.stop()
         await rasa.aclose()
+        await files.aclose()
         staff_context.close()
 
     app = FastAPI(

@@ -14,6 +14,7 @@ import secrets
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from bot.core.text import strip_control_chars
@@ -21,6 +22,7 @@ from bot.infra.rasa_client import RasaClient, RasaUnavailable
 from channels.base import IncomingMessage, OutgoingMessage, Push, QueueStatus, from_rasa
 from channels.port import ChatRefused, Deliver
 
+from .attachments import BackendFiles, attachment_marker
 from .conversations import ConversationMemory
 from .handoff.desk import handoff_offer
 
@@ -127,8 +129,10 @@ class ChatService:
         ratings: RatingStore | None = None,
         conversations: ConversationMemory | None = None,
         desk: HandoffDesk | None = None,
+        files: BackendFiles | None = None,
     ) -> None:
         self._rasa = rasa
+        self._files = files
         self.desk = desk
         self._ratings = ratings
         self._max_chars = max_chars
@@ -190,6 +194,7 @@ class ChatService:
         try:
             replies = await self._rasa.send(message.sender, text, metadata)
             answer = from_rasa(replies)
+            answer = await self._attach(replies, answer)
             offer = handoff_offer(replies)
             if offer is not None and self.desk is not None:
                 answer += await self.desk.offer(message.sender, offer)
@@ -208,6 +213,16 @@ class ChatService:
             self.conversations.record(message.sender, answer)
         future.set_result(answer)
         return answer
+
+    async def _attach(self, replies: list[dict[str, Any]], answer: list[OutgoingMessage]) -> list[OutgoingMessage]:
+        """The file Rasa's replies ask for (a booking's .ics), on the answer's last message."""
+        marker = attachment_marker(replies)
+        if marker is None or self._files is None or not answer:
+            return answer
+        attachment = await self._files.fetch(marker)
+        if attachment is None:
+            return answer
+        return [*answer[:-1], replace(answer[-1], attachment=attachment)]
 
     async def restart(self, sender: str) -> None:
         """Start a new conversation for a sender (Rasa's /restart); a queued handoff ends."""

@@ -156,12 +156,14 @@ async def book(backend: BackendClient, make_tracker, domain, sender: str, email:
     """A booking in one go, turn by turn as Rasa runs the form; the slots at the end, the answers."""
     form = ValidateAppointmentForm(backend=backend)
     said: list[str] = []
+    files: list[dict[str, Any]] = []  # the gateway's attachment markers (json_message)
     state: dict[str, Any] = {}
 
     async def step(text: str, intent: str = "inform", entities: dict[str, str] | None = None) -> dict[str, Any]:
         messages, slots = await turn(form, make_tracker, domain, text, intent, state, entities, sender)
         state.update(slots)
-        said.extend(m.get("text") or "" for m in messages)
+        said.extend(m["text"] for m in messages if m.get("text"))
+        files.extend(m["custom"]["attachment"] for m in messages if "attachment" in (m.get("custom") or {}))
         return slots
 
     await step(f"Ich brauche einen Termin für {service}", "book_appointment", {"service": service})
@@ -178,11 +180,13 @@ async def book(backend: BackendClient, make_tracker, domain, sender: str, email:
     assert state["requested_slot"] == "appointment_confirmed"
     summary, _ = await turn(ActionAskAppointmentConfirmed(), make_tracker, domain, "", slots=state)
     await step("Ja", "affirm")
-    return state, said, asked, summary
+    return state, said, asked, summary, files
 
 
 async def test_booking_in_one_go(backend, make_tracker, domain):
-    state, said, asked, summary = await book(backend, make_tracker, domain, "test:one-go", "erika.one@example.de")
+    state, said, asked, summary, files = await book(
+        backend, make_tracker, domain, "test:one-go", "erika.one@example.de"
+    )
     assert state["appointment_office"] == "buergeramt"  # the only office: not asked
     titles = [b["title"] for b in asked[0]["buttons"]]
     assert len(titles) == 4 and titles[-1] == "Später" and titles[0].startswith("Dienstag, 24. November 2026, 08:")
@@ -193,6 +197,10 @@ async def test_booking_in_one_go(backend, make_tracker, domain):
     assert "Buchungscode: " in booked and "/api/appointments/bookings/" in booked and ".ics?token=" in booked
     assert "Bitte bringen Sie mit:" in booked and "Lichtbild" in booked
     assert state["appointment_result"] == "booked" and state["requested_slot"] is None
+    # The gateway is asked to send the .ics as a file too (Telegram); the citizen never sees the marker.
+    (ics,) = files
+    assert ics["path"] in booked and ics["path"].startswith("/api/appointments/bookings/")
+    assert (ics["filename"], ics["mime"]) == ("termin.ics", "text/calendar")
     # The same hold confirmed again with the conversation's key: the same booking, not a second one.
     key = flow.idempotency_key("test:one-go", state["appointment_slot"]["hold_id"])
     again = await backend.confirm_hold(
@@ -343,13 +351,17 @@ async def test_backend_down_gets_a_friendly_answer(silent_backend, make_tracker,
 # --- cancelling and moving ---
 
 
-async def cancel_turn(backend, make_tracker, domain, text, state, intent="inform", entities=None, sender="test:c"):
+async def cancel_turn(
+    backend, make_tracker, domain, text, state, intent="inform", entities=None, sender="test:c", messages=None
+):
     tracker = make_tracker(text, intent, entities, slots=state, active_loop="cancel_appointment_form")
     tracker.sender_id = sender
     dispatcher = CollectingDispatcher()
     action = ValidateCancelAppointmentForm(backend=backend)
     slots = as_rasa_asks(action, tracker, domain, slot_events(await action.run(dispatcher, tracker, domain)))
     state.update(slots)
+    if messages is not None:
+        messages.extend(dispatcher.messages)
     return [m.get("text") or "" for m in dispatcher.messages], slots
 
 
@@ -358,7 +370,7 @@ def code_of(said: list[str]) -> str:
 
 
 async def test_cancelling_with_code_and_email(backend, make_tracker, domain):
-    _, said, _, _ = await book(backend, make_tracker, domain, "test:cancel-book", "erika.cancel@example.de")
+    _, said, _, _, _ = await book(backend, make_tracker, domain, "test:cancel-book", "erika.cancel@example.de")
     state: dict[str, Any] = {"requested_slot": "appointment_email"}
     await cancel_turn(backend, make_tracker, domain, "erika.cancel@example.de", state)
     assert state["requested_slot"] == "appointment_code"
@@ -387,7 +399,7 @@ async def test_the_code_prompt_is_secret():
 
 
 async def test_moving_an_appointment(backend, make_tracker, domain):
-    _, said, _, _ = await book(
+    _, said, _, _, _ = await book(
         backend, make_tracker, domain, "test:move-book", "erika.move@example.de", "kfz_zulassung"
     )
     sender = "test:move"
@@ -420,8 +432,11 @@ async def test_moving_an_appointment(backend, make_tracker, domain):
         sender=sender,
     )
     assert state["requested_slot"] == "appointment_confirmed"
-    said_now, _ = await cancel_turn(backend, make_tracker, domain, "ja", state, "affirm", sender=sender)
+    sent: list[dict[str, Any]] = []
+    said_now, _ = await cancel_turn(backend, make_tracker, domain, "ja", state, "affirm", sender=sender, messages=sent)
     assert said_now[0].startswith("Ihr Termin ist verschoben auf Donnerstag, 26. November 2026, 1")
+    ics = sent[1]["custom"]["attachment"]
+    assert ics["path"] in said_now[0] and ics["filename"] == "termin.ics" and not sent[1].get("text")
     assert state["appointment_result"] == "moved"
 
 

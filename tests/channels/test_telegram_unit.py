@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
 
-from channels.base import Button, IncomingMessage, OutgoingMessage
+from channels.base import Attachment, Button, IncomingMessage, OutgoingMessage
 from channels.port import ChatRefused, InvalidRating
 from channels.telegram import (
     CHOICE_EXPIRED,
@@ -251,6 +251,26 @@ async def test_a_network_error_is_retried_over_the_real_http_path(channel, api, 
     api.fail("sendMessage", 1, chat_id=chat_id, status=502)
     await receive(channel, text_message(next(_ids), chat_id, "Hallo"))
     assert [m["text"] for m in to(api, chat_id)] == [chat.answer[0].text] * 2
+
+
+async def test_an_attachment_follows_its_message_as_a_document(channel, api, chat):
+    ics = b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nEND:VCALENDAR\r\n"
+    chat.answer = [
+        OutgoingMessage("Ihr Termin ist gebucht.", attachment=Attachment("termin.ics", "text/calendar", ics)),
+        OutgoingMessage("Kann ich sonst noch helfen?"),
+    ]
+    chat_id = next(_ids)
+    await receive(channel, text_message(next(_ids), chat_id, "Ja"))
+    assert [m["text"] for m in to(api, chat_id)] == ["Ihr Termin ist gebucht.", "Kann ich sonst noch helfen?"]
+    (document,) = [d for d in api.sent("sendDocument") if int(d["chat_id"]) == chat_id]
+    assert document["document"]["filename"] == "termin.ics" and document["document"]["data"] == ics
+    order = [(c.method, c.params.get("text")) for c in api.calls if str(c.params.get("chat_id")) == str(chat_id)]
+    sends = [entry for entry in order if entry[0] in ("sendMessage", "sendDocument")]
+    assert sends == [
+        ("sendMessage", "Ihr Termin ist gebucht."),
+        ("sendDocument", None),
+        ("sendMessage", "Kann ich sonst noch helfen?"),
+    ]
 
 
 async def test_text_only_and_new_conversation(channel, api, chat):

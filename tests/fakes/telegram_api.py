@@ -8,6 +8,8 @@ be told to answer a method with flood control (HTTP 429 with retry_after) or ano
 
 from __future__ import annotations
 
+import email.parser
+import email.policy
 import json
 import threading
 import time
@@ -79,11 +81,14 @@ class FakeTelegramAPI:
 
     async def _endpoint(self, request: Request) -> JSONResponse:
         method = request.path_params["method"]
-        body = (await request.body()).decode()
-        if request.headers.get("content-type", "").startswith("application/json"):
-            params = json.loads(body or "{}")
+        raw = await request.body()
+        content_type = request.headers.get("content-type", "")
+        if content_type.startswith("application/json"):
+            params = json.loads(raw.decode() or "{}")
+        elif content_type.startswith("multipart/form-data"):  # an upload (sendDocument)
+            params = _multipart(content_type, raw)
         else:
-            params = {k: v[0] for k, v in parse_qs(body).items()}
+            params = {k: v[0] for k, v in parse_qs(raw.decode()).items()}
         for key in ("reply_markup", "allowed_updates"):
             if isinstance(params.get(key), str):
                 params[key] = json.loads(params[key])
@@ -109,6 +114,16 @@ class FakeTelegramAPI:
     def _result(method: str, params: dict[str, Any], message_id: int) -> Any:
         if method == "getMe":
             return BOT_USER
+        if method == "sendDocument":
+            upload = params.get("document")
+            name = upload["filename"] if isinstance(upload, dict) else "file"
+            return {
+                "message_id": message_id,
+                "date": int(time.time()),
+                "chat": {"id": int(params["chat_id"]), "type": "private"},
+                "from": BOT_USER,
+                "document": {"file_id": f"doc{message_id}", "file_unique_id": f"u{message_id}", "file_name": name},
+            }
         if method == "sendMessage":
             chat_id = int(params["chat_id"])
             return {
@@ -132,6 +147,22 @@ class FakeTelegramAPI:
     def stop(self) -> None:
         if self._server:
             self._server.should_exit = True
+
+
+def _multipart(content_type: str, raw: bytes) -> dict[str, Any]:
+    """A multipart/form-data body: fields as text, files as {"filename", "content_type", "data"}."""
+    head = f"Content-Type: {content_type}\r\n\r\n".encode()
+    message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(head + raw)
+    params: dict[str, Any] = {}
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        data = part.get_payload(decode=True) or b""
+        filename = part.get_filename()
+        if filename is not None:
+            params[name] = {"filename": filename, "content_type": part.get_content_type(), "data": data}
+        else:
+            params[name] = data.decode()
+    return params
 
 
 def update(update_id: int, **content: Any) -> dict[str, Any]:

@@ -1,15 +1,18 @@
 import asyncio
 import functools
+from collections.abc import Callable
 
+import httpx
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.gateway.attachments import BackendFiles
 from bot.gateway.chat import BUSY, Busy, ChatService, EmptyMessage, MessageTooLong, neutralise
 from bot.gateway.limits import LimitConfig, MemoryLimits
 from bot.gateway.rate_limit import RateLimiter
 from bot.infra.rasa_client import RasaClient
-from channels.base import Button, IncomingMessage, OutgoingMessage
+from channels.base import Attachment, Button, IncomingMessage, OutgoingMessage
 from channels.port import ChatRefused
 from channels.webchat.sessions import SessionSigner, sender_for_web
 from tests.fakes.rasa import FakeRasa, Replies
@@ -163,3 +166,87 @@ async def test_busy_is_answered_at_once_and_frees_its_slot():
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
+
+
+ICS_PATH = "/api/appointments/bookings/7.ics?token=abc.DEF-123"
+ICS = b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nEND:VCALENDAR\r\n"
+
+
+def _booked(path: str) -> Callable[[str, str], Replies]:
+    def reply(sender: str, text: str) -> Replies:
+        return [
+            {"recipient_id": sender, "text": "Ihr Termin ist gebucht."},
+            {
+                "recipient_id": sender,
+                "custom": {"attachment": {"path": path, "filename": "termin.ics", "mime": "text/calendar"}},
+            },
+            {"recipient_id": sender, "text": "Kann ich sonst noch helfen?"},
+        ]
+
+    return reply
+
+
+class FakeBackend:
+    """The appointments backend's .ics download as an `httpx.MockTransport`; records the paths asked."""
+
+    def __init__(self, down: bool = False) -> None:
+        self.down = down
+        self.asked: list[str] = []
+
+    def _handle(self, request: httpx.Request) -> httpx.Response:
+        self.asked.append(request.url.raw_path.decode())
+        if self.down:
+            raise httpx.ConnectError("backend down", request=request)
+        if request.url.path == "/api/appointments/bookings/7.ics" and request.url.params.get("token") == "abc.DEF-123":
+            return httpx.Response(200, content=ICS, headers={"content-type": "text/calendar"})
+        return httpx.Response(404)
+
+    def files(self) -> BackendFiles:
+        return BackendFiles("http://backend.test", transport=httpx.MockTransport(self._handle))
+
+
+def _service_with(path: str, backend: FakeBackend) -> ChatService:
+    rasa = FakeRasa(reply=_booked(path))
+    return ChatService(
+        RasaClient("http://rasa.test", 1, transport=rasa.transport), max_chars=2000, files=backend.files()
+    )
+
+
+@pytest.mark.anyio
+async def test_a_bookings_ics_is_fetched_and_attached_to_the_last_message():
+    backend = FakeBackend()
+    answer = await _service_with(ICS_PATH, backend).handle(IncomingMessage("telegram:1", text="Ja"))
+    assert [m.text for m in answer] == ["Ihr Termin ist gebucht.", "Kann ich sonst noch helfen?"]  # marker not shown
+    assert answer[0].attachment is None
+    assert answer[-1].attachment == Attachment("termin.ics", "text/calendar", ICS)
+    assert backend.asked == [ICS_PATH]
+    assert answer[-1].to_dict() == {"text": "Kann ich sonst noch helfen?", "buttons": []}  # no bytes for the web
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    "path",
+    [
+        "http://evil.test/api/appointments/bookings/7.ics?token=abc",
+        "//evil.test/api/appointments/bookings/7.ics?token=abc",
+        "/api/appointments/feeds/ordnungsamt.ics?token=abc",
+        "/api/appointments/bookings/7.ics",
+        "/api/appointments/bookings/../../staff/users.ics?token=abc",
+        "/api/appointments/bookings/7.ics?token=abc&x=http://evil.test",
+        "/api/staff/export?x=/api/appointments/bookings/7.ics?token=abc",
+    ],
+)
+async def test_a_disallowed_path_is_never_fetched(path):
+    backend = FakeBackend()
+    answer = await _service_with(path, backend).handle(IncomingMessage("telegram:1", text="Ja"))
+    assert [m.text for m in answer] == ["Ihr Termin ist gebucht.", "Kann ich sonst noch helfen?"]
+    assert all(m.attachment is None for m in answer) and backend.asked == []
+
+
+@pytest.mark.anyio
+async def test_backend_down_sends_the_answer_without_the_file(caplog):
+    backend = FakeBackend(down=True)
+    answer = await _service_with(ICS_PATH, backend).handle(IncomingMessage("telegram:1", text="Ja"))
+    assert [m.text for m in answer] == ["Ihr Termin ist gebucht.", "Kann ich sonst noch helfen?"]
+    assert all(m.attachment is None for m in answer) and backend.asked == [ICS_PATH]
+    assert "attachment not fetched" in caplog.text
